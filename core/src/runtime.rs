@@ -1,0 +1,42 @@
+//! The one tokio runtime of the process, owned by the core and shared by every binding. Token
+//! requests always run here, so a caller that gives up (a cancelled Python task, a dropped
+//! future) never cancels a fetch other callers wait for. After `fork()` the child has none of
+//! the parent's threads: a new runtime is made for it.
+
+use std::sync::Mutex;
+
+use tokio::runtime::{Builder, Handle, Runtime};
+
+static RUNTIME: Mutex<Option<(u32, &'static Runtime)>> = Mutex::new(None);
+
+/// A handle to tokenwell's runtime, created on first use (and again in a forked child).
+pub fn handle() -> Handle {
+    let pid = std::process::id();
+    let mut guard = match RUNTIME.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if let Some((owner, rt)) = *guard {
+        if owner == pid {
+            return rt.handle().clone();
+        }
+        // A forked child: the parent's worker threads do not exist here. The old runtime is
+        // leaked on purpose; dropping it would try to join threads that are gone.
+    }
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("tokenwell")
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| {
+            // Cannot start threads: fall back to a runtime driven by whoever blocks on it.
+            tracing::warn!("tokenwell: cannot start the runtime's threads ({e}); using a current-thread runtime");
+            Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a current-thread tokio runtime needs no threads")
+        });
+    let rt: &'static Runtime = Box::leak(Box::new(rt));
+    *guard = Some((pid, rt));
+    rt.handle().clone()
+}
