@@ -4,7 +4,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 

@@ -102,11 +102,6 @@ impl TokenRequest {
         }
     }
 
-    /// Whether an `Authorization` header is present at all.
-    pub fn has_authorization(&self) -> bool {
-        self.headers.contains_key(header::AUTHORIZATION)
-    }
-
     /// The JSON record shown by `/_requests`.
     pub fn record(&self) -> Value {
         let mut headers: BTreeMap<String, String> = BTreeMap::new();

@@ -25,9 +25,11 @@ pub fn resource(ns: &Namespace, headers: &HeaderMap) -> Resp {
     let sub = bearer(headers)
         .and_then(|t| st.access.get(t))
         .filter(|info| now_ms() < info.expires_at_ms)
-        .map(|info| info.sub.clone());
+        .map(|info| (info.sub.clone(), info.client_id.clone()));
     match sub {
-        Some(sub) if !forced => json(200, &json!({"ok": true, "sub": sub})),
+        Some((sub, client_id)) if !forced => {
+            json(200, &json!({"ok": true, "sub": sub, "client_id": client_id}))
+        }
         _ => {
             st.stats.resource_401 += 1;
             with_header(
