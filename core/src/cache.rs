@@ -83,12 +83,13 @@ impl Slot {
 
 type Key = (String, [u8; 32]);
 
-static SLOTS: LazyLock<Mutex<HashMap<Key, Arc<Slot>>>> = LazyLock::new(Default::default);
+static SLOTS: LazyLock<Mutex<HashMap<Key, &'static Slot>>> = LazyLock::new(Default::default);
 
 /// The slot for a cache key and credential fingerprint, created on first use. Slots live as
-/// long as the process: a loop that builds a new client per call still shares one token, one
-/// flight and one backoff.
-pub(crate) fn slot(cache_key: &str, fingerprint: [u8; 32]) -> Arc<Slot> {
+/// long as the process (one per distinct configuration): a loop that builds a new client per
+/// call still shares one token, one flight and one backoff, and bindings may keep a
+/// `'static` reference to a slot's generation counter.
+pub(crate) fn slot(cache_key: &str, fingerprint: [u8; 32]) -> &'static Slot {
     let mut map = lock(&SLOTS);
-    map.entry((cache_key.to_owned(), fingerprint)).or_default().clone()
+    map.entry((cache_key.to_owned(), fingerprint)).or_insert_with(|| Box::leak(Box::default()))
 }

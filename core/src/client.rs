@@ -40,7 +40,7 @@ pub struct Client {
 
 struct Inner {
     settings: Settings,
-    slot: Arc<Slot>,
+    slot: &'static Slot,
     /// `None` = the system clock, read without a virtual call.
     clock: Option<Arc<dyn Clock>>,
     http: reqwest::Client,
@@ -150,6 +150,13 @@ impl Client {
     #[inline]
     pub fn generation(&self) -> u64 {
         self.inner.slot.generation.load(Ordering::Acquire)
+    }
+
+    /// The counter behind [`Client::generation`], shared by every client of this cache key and
+    /// alive for the rest of the process: a binding can expose its memory to its host language
+    /// (Node reads it from JavaScript without crossing into native code).
+    pub fn generation_cell(&self) -> &'static std::sync::atomic::AtomicU64 {
+        &self.inner.slot.generation
     }
 
     /// The instant (Unix ns) from which `try_token()` stops answering from the mirror alone:
@@ -270,10 +277,8 @@ impl Inner {
             Err(e) => {
                 tracing::warn!(code = e.code().as_str(), "tokenwell: getting a token failed: {e}");
                 if e.code() == crate::ErrorCode::OAuth && self.backoff_ns > 0 {
-                    *lock(&self.slot.backoff) = Some(Backoff {
-                        error: e.clone(),
-                        until_ns: self.now().saturating_add(self.backoff_ns),
-                    });
+                    *lock(&self.slot.backoff) =
+                        Some(Backoff { error: e.clone(), until_ns: self.now().saturating_add(self.backoff_ns) });
                 }
             }
         }
@@ -285,10 +290,8 @@ impl Inner {
         let (url, auth) = self.endpoint().await?;
         let now = self.now();
         let current = self.slot.current.load_full();
-        let refresh = current
-            .as_ref()
-            .and_then(|e| e.refresh.clone())
-            .filter(|r| r.expires_at_ns.is_none_or(|x| x > now));
+        let refresh =
+            current.as_ref().and_then(|e| e.refresh.clone()).filter(|r| r.expires_at_ns.is_none_or(|x| x > now));
 
         if s.grant == Grant::RefreshToken {
             // The configured grant *is* a refresh: send the newest refresh token we know.
@@ -310,7 +313,10 @@ impl Inner {
                 match self.request(&url, auth, Grantee::Refresh(r)).await {
                     Ok(t) => return Ok(t),
                     Err(e) if e.oauth_error() == Some("invalid_grant") => {
-                        tracing::warn!("tokenwell: the refresh token was refused (invalid_grant); using the {} grant", s.grant.as_str());
+                        tracing::warn!(
+                            "tokenwell: the refresh token was refused (invalid_grant); using the {} grant",
+                            s.grant.as_str()
+                        );
                     }
                     Err(e) => return Err(e),
                 }
@@ -397,19 +403,12 @@ impl Inner {
     fn commit(&self, token: Token) -> Arc<Token> {
         let token = Arc::new(token);
         let refresh = token.refresh_token().map(|r| {
-            Arc::new(Refresh {
-                token: SecretString::from(r.to_owned()),
-                expires_at_ns: token.refresh_expires_at_ns(),
-            })
+            Arc::new(Refresh { token: SecretString::from(r.to_owned()), expires_at_ns: token.refresh_expires_at_ns() })
         });
         if refresh.is_some() {
             self.slot.refreshed.store(true, Ordering::Release);
         }
-        self.slot.store(Some(Entry {
-            token: Some(token.clone()),
-            refresh,
-            ahead_started: AtomicBool::new(false),
-        }));
+        self.slot.store(Some(Entry { token: Some(token.clone()), refresh, ahead_started: AtomicBool::new(false) }));
         token
     }
 }

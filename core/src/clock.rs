@@ -33,6 +33,7 @@ pub fn wall_now_ns() -> i64 {
         // SAFETY: `ts` is a valid, writable timespec; CLOCK_REALTIME_COARSE exists on Linux.
         let rc = unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) };
         if rc == 0 {
+            #[allow(clippy::unnecessary_cast)] // 32-bit targets have narrower fields
             return (ts.tv_sec as i64) * 1_000_000_000 + ts.tv_nsec as i64;
         }
     }
@@ -63,9 +64,7 @@ pub struct ManualClock {
 impl ManualClock {
     /// Starts at the real current time (servers still compare against real time).
     pub fn new() -> Arc<ManualClock> {
-        Arc::new(ManualClock {
-            now: AtomicI64::new(precise_now_ns()),
-        })
+        Arc::new(ManualClock { now: AtomicI64::new(precise_now_ns()) })
     }
     /// Moves time forward.
     pub fn advance(&self, by: Duration) {

@@ -75,11 +75,7 @@ impl Scope {
     pub fn items(&self) -> Vec<String> {
         match self {
             Scope::Text(s) => s.split_whitespace().map(str::to_owned).collect(),
-            Scope::List(l) => l
-                .iter()
-                .flat_map(|s| s.split_whitespace())
-                .map(str::to_owned)
-                .collect(),
+            Scope::List(l) => l.iter().flat_map(|s| s.split_whitespace()).map(str::to_owned).collect(),
         }
     }
 }
@@ -330,20 +326,15 @@ impl Config {
     /// assert!(err.to_string().contains("did you mean `token_url`"));
     /// ```
     pub fn from_json(text: &str) -> Result<Config, Error> {
-        let value: Value = serde_json::from_str(text).map_err(|e| {
-            Error::config(
-                "",
-                format!("the configuration is not valid JSON ({}): fix the document", e),
-            )
-        })?;
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| Error::config("", format!("the configuration is not valid JSON ({}): fix the document", e)))?;
         Config::from_value_with(expand_value(value, "")?, KeyStyle::Snake)
     }
 
     /// Parses a TOML table (a CLI profile), expanding `${NAME}`.
     pub fn from_toml(text: &str) -> Result<Config, Error> {
-        let table: toml::Table = toml::from_str(text).map_err(|e| {
-            Error::config("", format!("the configuration is not valid TOML: {}", e.message()))
-        })?;
+        let table: toml::Table = toml::from_str(text)
+            .map_err(|e| Error::config("", format!("the configuration is not valid TOML: {}", e.message())))?;
         let value = serde_json::to_value(table)
             .map_err(|e| Error::config("", format!("the configuration cannot be read: {e}")))?;
         Config::from_value_with(expand_value(value, "")?, KeyStyle::Snake)
@@ -400,9 +391,8 @@ impl Config {
 
     fn set(&mut self, key: &str, v: Value) -> Result<(), SetError> {
         let s = |v: Value| parse_field::<String>(key, v, "a string");
-        let secret = |v: Value| {
-            parse_field::<SecretSource>(key, v, r#"a string, {"env": "NAME"} or {"file": "/path"}"#)
-        };
+        let secret =
+            |v: Value| parse_field::<SecretSource>(key, v, r#"a string, {"env": "NAME"} or {"file": "/path"}"#);
         let b = |v: Value| parse_field::<bool>(key, v, "true or false");
         let map = |v: Value| parse_field::<BTreeMap<String, String>>(key, v, "a map of strings to strings");
         match key {
@@ -412,9 +402,7 @@ impl Config {
             "base_url" => self.base_url = Some(s(v)?),
             "realm" => self.realm = Some(s(v)?),
             "tenant" => self.tenant = Some(s(v)?),
-            "grant" => {
-                self.grant = Some(parse_field(key, v, "client_credentials, password or refresh_token")?)
-            }
+            "grant" => self.grant = Some(parse_field(key, v, "client_credentials, password or refresh_token")?),
             "client_id" => self.client_id = Some(s(v)?),
             "client_secret" => self.client_secret = Some(secret(v)?),
             "username" => self.username = Some(s(v)?),
@@ -502,7 +490,10 @@ pub(crate) fn expand_vars(text: &str, key: &str) -> Result<String, Error> {
             };
             let name = &body[..end];
             let value = std::env::var(name).map_err(|_| {
-                Error::config(key, format!("`{key}` refers to ${{{name}}}, which is not set in the environment: export it"))
+                Error::config(
+                    key,
+                    format!("`{key}` refers to ${{{name}}}, which is not set in the environment: export it"),
+                )
             })?;
             out.push_str(&value);
             rest = &body[end + 1..];
@@ -518,12 +509,7 @@ pub(crate) fn expand_vars(text: &str, key: &str) -> Result<String, Error> {
 fn expand_value(value: Value, key: &str) -> Result<Value, Error> {
     Ok(match value {
         Value::String(s) => Value::String(expand_vars(&s, key)?),
-        Value::Array(items) => Value::Array(
-            items
-                .into_iter()
-                .map(|v| expand_value(v, key))
-                .collect::<Result<_, _>>()?,
-        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(|v| expand_value(v, key)).collect::<Result<_, _>>()?),
         Value::Object(map) => {
             let mut out = Map::new();
             for (k, v) in map {
@@ -552,7 +538,8 @@ mod tests {
 
     #[test]
     fn camel_case_keys() {
-        let c = Config::from_value_styled(json!({"tokenUrl": "https://x/t", "clientId": "a"}), KeyStyle::Camel, false).unwrap();
+        let c = Config::from_value_styled(json!({"tokenUrl": "https://x/t", "clientId": "a"}), KeyStyle::Camel, false)
+            .unwrap();
         assert_eq!(c.token_url.as_deref(), Some("https://x/t"));
         let e = Config::from_value_styled(json!({"token_url": "https://x/t"}), KeyStyle::Camel, false).unwrap_err();
         assert_eq!(e.key(), Some("tokenUrl"));

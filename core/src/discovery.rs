@@ -38,9 +38,10 @@ pub(crate) async fn discover(http: &reqwest::Client, s: &Settings, issuer: &Url)
     let token_endpoint = check_url("token_url", &endpoint, s.allow_http).map_err(|e| {
         Error::invalid_response(format!("the discovery document at {url} gives an unusable token_endpoint: {e}"))
     })?;
-    let auth_methods = doc.get("token_endpoint_auth_methods_supported").and_then(Value::as_array).map(|a| {
-        a.iter().filter_map(Value::as_str).map(str::to_owned).collect::<Vec<_>>()
-    });
+    let auth_methods = doc
+        .get("token_endpoint_auth_methods_supported")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect::<Vec<_>>());
     let found = Arc::new(Discovered { token_endpoint, auth_methods });
     lock(&DOCUMENTS).insert(key, found.clone());
     Ok(found)

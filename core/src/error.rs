@@ -95,11 +95,7 @@ pub struct Error {
 
 impl Error {
     fn new(kind: Kind, message: impl Into<String>) -> Self {
-        Error {
-            kind,
-            message: message.into(),
-            source: None,
-        }
+        Error { kind, message: message.into(), source: None }
     }
 
     pub(crate) fn config(key: impl Into<String>, message: impl Into<String>) -> Self {
@@ -252,9 +248,7 @@ impl fmt::Debug for Error {
                 d.field("key", key);
             }
             Kind::OAuth(o) => {
-                d.field("status", &o.status)
-                    .field("error", &o.error)
-                    .field("error_description", &o.error_description);
+                d.field("status", &o.status).field("error", &o.error).field("error_description", &o.error_description);
             }
             Kind::Http { status, .. } => {
                 d.field("status", status);
@@ -267,9 +261,7 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
-            .as_deref()
-            .map(|e| e as &(dyn std::error::Error + 'static))
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 

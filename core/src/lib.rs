@@ -42,3 +42,8 @@ pub use error::{Error, ErrorCode, OAuthDetails, Result};
 pub use preset::PRESETS;
 pub use secret::SecretSource;
 pub use token::{jwt_claims, jwt_exp, jwt_header, Token};
+
+/// The README's Rust snippets compile as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

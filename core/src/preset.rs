@@ -13,11 +13,7 @@ fn fill<T>(slot: &mut Option<T>, value: impl FnOnce() -> T) {
 }
 
 fn base(c: &Config, default: &str) -> String {
-    c.base_url
-        .as_deref()
-        .unwrap_or(default)
-        .trim_end_matches('/')
-        .to_owned()
+    c.base_url.as_deref().unwrap_or(default).trim_end_matches('/').to_owned()
 }
 
 fn keycloak(c: &mut Config, preset: &str) -> Result<(), Error> {
@@ -37,22 +33,23 @@ fn keycloak(c: &mut Config, preset: &str) -> Result<(), Error> {
         return Err(Error::config("realm", "`realm` must be a realm name without `/`"));
     }
     let realm = url::form_urlencoded::byte_serialize(realm.as_bytes()).collect::<String>().replace('+', "%20");
-    c.token_url = Some(format!(
-        "{}/realms/{}/protocol/openid-connect/token",
-        base_url.trim_end_matches('/'),
-        realm
-    ));
+    c.token_url = Some(format!("{}/realms/{}/protocol/openid-connect/token", base_url.trim_end_matches('/'), realm));
     Ok(())
 }
 
 /// Applies `config.preset` in place: fills what the user left out.
 pub(crate) fn apply(c: &mut Config) -> Result<(), Error> {
     let Some(preset) = c.preset.clone() else {
-        for (key, present) in [("base_url", c.base_url.is_some()), ("realm", c.realm.is_some()), ("tenant", c.tenant.is_some())] {
+        for (key, present) in
+            [("base_url", c.base_url.is_some()), ("realm", c.realm.is_some()), ("tenant", c.tenant.is_some())]
+        {
             if present {
                 return Err(Error::config(
                     key,
-                    format!("`{key}` is a preset parameter: set `preset` too (one of {}), or give `token_url`", PRESETS.join(", ")),
+                    format!(
+                        "`{key}` is a preset parameter: set `preset` too (one of {}), or give `token_url`",
+                        PRESETS.join(", ")
+                    ),
                 ));
             }
         }
@@ -64,10 +61,16 @@ pub(crate) fn apply(c: &mut Config) -> Result<(), Error> {
         "binarly" => {
             if c.base_url.is_none() && c.token_url.is_none() {
                 let Some(tenant) = c.tenant.as_deref() else {
-                    return Err(Error::config("tenant", "preset `binarly` needs `tenant` (your tenant slug, as in https://auth-TENANT.binarly.cloud)"));
+                    return Err(Error::config(
+                        "tenant",
+                        "preset `binarly` needs `tenant` (your tenant slug, as in https://auth-TENANT.binarly.cloud)",
+                    ));
                 };
                 if tenant.is_empty() || !tenant.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-') {
-                    return Err(Error::config("tenant", "`tenant` must be the slug of your Binarly tenant: letters, digits and `-`"));
+                    return Err(Error::config(
+                        "tenant",
+                        "`tenant` must be the slug of your Binarly tenant: letters, digits and `-`",
+                    ));
                 }
                 c.base_url = Some(format!("https://auth-{}.binarly.cloud", tenant.to_ascii_lowercase()));
             }
@@ -96,7 +99,10 @@ pub(crate) fn apply(c: &mut Config) -> Result<(), Error> {
                     fill(&mut c.audience, || "https://butlrauth/".to_owned());
                 }
                 Grant::RefreshToken => {
-                    return Err(Error::config("grant", "preset `butlr` documents no refresh endpoint: use grant `password` or `client_credentials`"));
+                    return Err(Error::config(
+                        "grant",
+                        "preset `butlr` documents no refresh endpoint: use grant `password` or `client_credentials`",
+                    ));
                 }
             }
         }

@@ -31,10 +31,7 @@ pub fn handle() -> Handle {
         .unwrap_or_else(|e| {
             // Cannot start threads: fall back to a runtime driven by whoever blocks on it.
             tracing::warn!("tokenwell: cannot start the runtime's threads ({e}); using a current-thread runtime");
-            Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a current-thread tokio runtime needs no threads")
+            Builder::new_current_thread().enable_all().build().expect("a current-thread tokio runtime needs no threads")
         });
     let rt: &'static Runtime = Box::leak(Box::new(rt));
     *guard = Some((pid, rt));

@@ -56,7 +56,10 @@ impl SecretSource {
                 let trimmed = text.trim_end().len();
                 text.truncate(trimmed);
                 if text.is_empty() {
-                    return Err(Error::config(key, format!("`{key}` comes from the file {}, which is empty", path.display())));
+                    return Err(Error::config(
+                        key,
+                        format!("`{key}` comes from the file {}, which is empty", path.display()),
+                    ));
                 }
                 Ok(SecretString::from(text))
             }

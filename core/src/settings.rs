@@ -78,7 +78,9 @@ fn secs(key: &str, v: Option<f64>, default: f64) -> Duration {
 
 pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost"),
+        Some(url::Host::Domain(d)) => {
+            d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost")
+        }
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,
@@ -88,9 +90,8 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
 /// Parses and checks an endpoint URL: http(s) only, plain HTTP only on loopback or with
 /// `allow_http`, no credentials inside.
 pub(crate) fn check_url(key: &str, text: &str, allow_http: bool) -> Result<Url, Error> {
-    let url = Url::parse(text.trim()).map_err(|e| {
-        Error::config(key, format!("`{key}` is not a valid URL ({e}): give an absolute https:// URL"))
-    })?;
+    let url = Url::parse(text.trim())
+        .map_err(|e| Error::config(key, format!("`{key}` is not a valid URL ({e}): give an absolute https:// URL")))?;
     match url.scheme() {
         "https" => {}
         "http" if allow_http || is_loopback(&url) => {}
@@ -168,7 +169,10 @@ impl Settings {
                     return Err(Error::config("username", "grant `password` needs `username`"));
                 }
                 if password.is_none() {
-                    return Err(Error::config("password", "grant `password` needs `password` (inline, {\"env\": NAME} or {\"file\": PATH})"));
+                    return Err(Error::config(
+                        "password",
+                        "grant `password` needs `password` (inline, {\"env\": NAME} or {\"file\": PATH})",
+                    ));
                 }
             }
             Grant::ClientCredentials => {
@@ -187,10 +191,22 @@ impl Settings {
         }
         if grant != Grant::Password {
             if c.username.is_some() {
-                return Err(Error::config("username", format!("`username` is only used with grant `password`, but grant is `{}`: set grant = \"password\"", grant.as_str())));
+                return Err(Error::config(
+                    "username",
+                    format!(
+                        "`username` is only used with grant `password`, but grant is `{}`: set grant = \"password\"",
+                        grant.as_str()
+                    ),
+                ));
             }
             if c.password.is_some() {
-                return Err(Error::config("password", format!("`password` is only used with grant `password`, but grant is `{}`: set grant = \"password\"", grant.as_str())));
+                return Err(Error::config(
+                    "password",
+                    format!(
+                        "`password` is only used with grant `password`, but grant is `{}`: set grant = \"password\"",
+                        grant.as_str()
+                    ),
+                ));
             }
         }
         let client_auth = c.client_auth.unwrap_or_default();
@@ -204,7 +220,10 @@ impl Settings {
         let extra = c.extra.clone().unwrap_or_default();
         for k in extra.keys() {
             if RESERVED_FIELDS.contains(&k.as_str()) {
-                return Err(Error::config("extra", format!("`extra` may not set `{k}`: tokenwell sends it from its own key")));
+                return Err(Error::config(
+                    "extra",
+                    format!("`extra` may not set `{k}`: tokenwell sends it from its own key"),
+                ));
             }
         }
 
@@ -212,8 +231,9 @@ impl Settings {
         for (name, value) in c.headers.iter().flatten() {
             let n = reqwest::header::HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| Error::config("headers", format!("`headers`: `{name}` is not a valid header name")))?;
-            let mut v = reqwest::header::HeaderValue::from_str(value)
-                .map_err(|_| Error::config("headers", format!("`headers`: the value of `{name}` is not a valid header value")))?;
+            let mut v = reqwest::header::HeaderValue::from_str(value).map_err(|_| {
+                Error::config("headers", format!("`headers`: the value of `{name}` is not a valid header value"))
+            })?;
             v.set_sensitive(true);
             headers.insert(n, v);
         }
@@ -233,9 +253,8 @@ impl Settings {
 
         let mut ca_certs = Vec::new();
         if let Some(path) = &c.ca_file {
-            let pem = std::fs::read(path).map_err(|e| {
-                Error::config("ca_file", format!("`ca_file` {} cannot be read ({e})", path.display()))
-            })?;
+            let pem = std::fs::read(path)
+                .map_err(|e| Error::config("ca_file", format!("`ca_file` {} cannot be read ({e})", path.display())))?;
             ca_certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|_| {
                 Error::config("ca_file", format!("`ca_file` {} holds no valid PEM certificate", path.display()))
             })?;
@@ -246,20 +265,41 @@ impl Settings {
         let proxy = match &c.proxy {
             None => None,
             Some(p) => {
-                let url = Url::parse(p).map_err(|_| Error::config("proxy", "`proxy` is not a valid URL (e.g. http://proxy.internal:3128)"))?;
+                let url = Url::parse(p).map_err(|_| {
+                    Error::config("proxy", "`proxy` is not a valid URL (e.g. http://proxy.internal:3128)")
+                })?;
                 if !matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") {
                     return Err(Error::config("proxy", "`proxy` must be an http://, https:// or socks5:// URL"));
                 }
-                Some(reqwest::Proxy::all(url.as_str()).map_err(|_| Error::config("proxy", "`proxy` is not a usable proxy URL"))?)
+                Some(
+                    reqwest::Proxy::all(url.as_str())
+                        .map_err(|_| Error::config("proxy", "`proxy` is not a usable proxy URL"))?,
+                )
             }
         };
 
         let cache = match c.cache.as_deref().unwrap_or("memory") {
             "memory" => CacheKind::Memory,
-            other if other == "file" || other.starts_with("file:") || other.starts_with("redis://") || other.starts_with("rediss://") => {
-                return Err(Error::config("cache", format!("cache `{}` is not available in this build yet: use `memory`", other.split(':').next().unwrap_or(other))));
+            other
+                if other == "file"
+                    || other.starts_with("file:")
+                    || other.starts_with("redis://")
+                    || other.starts_with("rediss://") =>
+            {
+                return Err(Error::config(
+                    "cache",
+                    format!(
+                        "cache `{}` is not available in this build yet: use `memory`",
+                        other.split(':').next().unwrap_or(other)
+                    ),
+                ));
             }
-            _ => return Err(Error::config("cache", "`cache` must be memory, file, file:/some/dir, redis://… or rediss://…")),
+            _ => {
+                return Err(Error::config(
+                    "cache",
+                    "`cache` must be memory, file, file:/some/dir, redis://… or rediss://…",
+                ))
+            }
         };
 
         let scope = c.scope.as_ref().map(|s| s.items()).unwrap_or_default();
@@ -270,14 +310,33 @@ impl Settings {
         };
         let cache_key = match &c.cache_key {
             Some(k) => {
-                if k.is_empty() || k.len() > 128 || !k.chars().all(|ch| ch.is_ascii_alphanumeric() || "._-".contains(ch)) || k.starts_with('.') {
-                    return Err(Error::config("cache_key", "`cache_key` must be 1–128 characters of letters, digits, `.`, `_` and `-`"));
+                if k.is_empty()
+                    || k.len() > 128
+                    || !k.chars().all(|ch| ch.is_ascii_alphanumeric() || "._-".contains(ch))
+                    || k.starts_with('.')
+                {
+                    return Err(Error::config(
+                        "cache_key",
+                        "`cache_key` must be 1–128 characters of letters, digits, `.`, `_` and `-`",
+                    ));
                 }
                 k.clone()
             }
-            None => derive_cache_key(&endpoint, grant, client_id.as_deref(), c.username.as_deref(), &scope, c.audience.as_deref(), c.resource.as_deref(), &extra),
+            None => derive_cache_key(
+                &endpoint,
+                grant,
+                client_id.as_deref(),
+                c.username.as_deref(),
+                &scope,
+                c.audience.as_deref(),
+                c.resource.as_deref(),
+                &extra,
+            ),
         };
-        let salt = cache_secret.as_ref().map(|s| s.expose_secret().as_bytes().to_vec()).unwrap_or_else(|| PROCESS_SALT.to_vec());
+        let salt = cache_secret
+            .as_ref()
+            .map(|s| s.expose_secret().as_bytes().to_vec())
+            .unwrap_or_else(|| PROCESS_SALT.to_vec());
         let fingerprint = fingerprint(&salt, &[client_secret.as_ref(), password.as_ref(), refresh_token.as_ref()]);
 
         Ok(Settings {
@@ -396,19 +455,30 @@ mod tests {
         let b = build(json!({"token_url": "https://example.com/Token", "client_id": "c", "client_secret": "other", "scope": ["a", "b"]})).unwrap();
         assert_eq!(a.cache_key, b.cache_key);
         assert_ne!(a.fingerprint, b.fingerprint);
-        let c = build(json!({"token_url": "https://example.com/token", "client_id": "c", "client_secret": "s"})).unwrap();
+        let c =
+            build(json!({"token_url": "https://example.com/token", "client_id": "c", "client_secret": "s"})).unwrap();
         assert_ne!(a.cache_key, c.cache_key, "path case is kept");
         assert_eq!(a.cache_key.len(), 64);
     }
 
     #[test]
     fn presets_fill_token_urls() {
-        let s = build(json!({"preset": "binarly", "tenant": "Acme", "grant": "password", "username": "u", "password": "p"})).unwrap();
-        assert_eq!(s.token_url.unwrap().as_str(), "https://auth-acme.binarly.cloud/realms/BinarlyRealm/protocol/openid-connect/token");
+        let s = build(
+            json!({"preset": "binarly", "tenant": "Acme", "grant": "password", "username": "u", "password": "p"}),
+        )
+        .unwrap();
+        assert_eq!(
+            s.token_url.unwrap().as_str(),
+            "https://auth-acme.binarly.cloud/realms/BinarlyRealm/protocol/openid-connect/token"
+        );
         assert_eq!(s.client_id.as_deref(), Some("BinarlyClient"));
         assert_eq!(s.scope, vec!["openid"]);
-        let s = build(json!({"preset": "phasetwo", "realm": "r1", "client_id": "admin-cli", "client_secret": "x"})).unwrap();
-        assert_eq!(s.token_url.unwrap().as_str(), "https://app.phasetwo.io/auth/realms/r1/protocol/openid-connect/token");
+        let s = build(json!({"preset": "phasetwo", "realm": "r1", "client_id": "admin-cli", "client_secret": "x"}))
+            .unwrap();
+        assert_eq!(
+            s.token_url.unwrap().as_str(),
+            "https://app.phasetwo.io/auth/realms/r1/protocol/openid-connect/token"
+        );
         let s = build(json!({"preset": "butlr", "grant": "password", "username": "u", "password": "p"})).unwrap();
         assert_eq!(s.token_url.unwrap().as_str(), "https://api.butlr.io/api/v2/login");
         assert!(!s.send_grant_type);
@@ -422,8 +492,13 @@ mod tests {
         let s = build(json!({"preset": "keycloak", "base_url": "http://127.0.0.1:8080/", "realm": "demo", "client_id": "i", "client_secret": "x"})).unwrap();
         assert_eq!(s.token_url.unwrap().as_str(), "http://127.0.0.1:8080/realms/demo/protocol/openid-connect/token");
         let s = build(json!({"preset": "binarly", "base_url": "http://localhost:9", "grant": "password", "username": "u", "password": "p"})).unwrap();
-        assert_eq!(s.token_url.unwrap().as_str(), "http://localhost:9/realms/BinarlyRealm/protocol/openid-connect/token");
-        let s = build(json!({"preset": "keycloak", "token_url": "https://x/t", "client_id": "i", "client_secret": "x"})).unwrap();
+        assert_eq!(
+            s.token_url.unwrap().as_str(),
+            "http://localhost:9/realms/BinarlyRealm/protocol/openid-connect/token"
+        );
+        let s =
+            build(json!({"preset": "keycloak", "token_url": "https://x/t", "client_id": "i", "client_secret": "x"}))
+                .unwrap();
         assert_eq!(s.token_url.unwrap().as_str(), "https://x/t");
     }
 
@@ -442,16 +517,34 @@ mod tests {
             (json!({"token_url": "http://example.com/t", "client_id": "i", "client_secret": "s"}), "token_url"),
             (json!({"token_url": "ftp://example.com/t", "client_id": "i", "client_secret": "s"}), "token_url"),
             (json!({"token_url": "not a url", "client_id": "i", "client_secret": "s"}), "token_url"),
-            (json!({"token_url": "https://x/t", "client_id": "i", "client_secret": "s", "extra": {"grant_type": "x"}}), "extra"),
-            (json!({"token_url": "https://x/t", "client_id": "i", "client_secret": "s", "headers": {"bad name": "x"}}), "headers"),
+            (
+                json!({"token_url": "https://x/t", "client_id": "i", "client_secret": "s", "extra": {"grant_type": "x"}}),
+                "extra",
+            ),
+            (
+                json!({"token_url": "https://x/t", "client_id": "i", "client_secret": "s", "headers": {"bad name": "x"}}),
+                "headers",
+            ),
             (json!({"token_url": "https://x/t", "client_id": "i", "client_secret": "s", "timeout": 0}), "timeout"),
             (json!({"token_url": "https://x/t", "client_id": "i", "client_secret": "s", "retries": 11}), "retries"),
-            (json!({"token_url": "https://x/t", "client_id": "i", "client_secret": "s", "ca_file": "/nonexistent/ca.pem"}), "ca_file"),
+            (
+                json!({"token_url": "https://x/t", "client_id": "i", "client_secret": "s", "ca_file": "/nonexistent/ca.pem"}),
+                "ca_file",
+            ),
             (json!({"token_url": "https://x/t", "client_id": "i", "client_secret": "s", "proxy": "::"}), "proxy"),
             (json!({"token_url": "https://x/t", "client_id": "i", "client_secret": "s", "cache": "disk"}), "cache"),
-            (json!({"token_url": "https://x/t", "client_id": "i", "client_secret": "s", "cache_key": "../etc"}), "cache_key"),
-            (json!({"token_url": "https://x/t", "client_id": "i", "client_secret": {"env": "TW_SURELY_UNSET_VAR"}}), "client_secret"),
-            (json!({"token_url": "https://x/t", "client_id": "i", "client_secret": {"file": "/nonexistent/secret"}}), "client_secret"),
+            (
+                json!({"token_url": "https://x/t", "client_id": "i", "client_secret": "s", "cache_key": "../etc"}),
+                "cache_key",
+            ),
+            (
+                json!({"token_url": "https://x/t", "client_id": "i", "client_secret": {"env": "TW_SURELY_UNSET_VAR"}}),
+                "client_secret",
+            ),
+            (
+                json!({"token_url": "https://x/t", "client_id": "i", "client_secret": {"file": "/nonexistent/secret"}}),
+                "client_secret",
+            ),
             (json!({"token_url": "https://x/t", "client_id": "i", "client_secret": "s", "username": "u"}), "username"),
         ];
         for (cfg, key) in cases {
@@ -465,6 +558,7 @@ mod tests {
         for u in ["http://localhost:1/t", "http://127.0.0.5/t", "http://[::1]:80/t"] {
             build(json!({"token_url": u, "client_id": "i", "client_secret": "s"})).unwrap();
         }
-        build(json!({"token_url": "http://example.com/t", "allow_http": true, "client_id": "i", "client_secret": "s"})).unwrap();
+        build(json!({"token_url": "http://example.com/t", "allow_http": true, "client_id": "i", "client_secret": "s"}))
+            .unwrap();
     }
 }

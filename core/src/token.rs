@@ -171,7 +171,8 @@ impl Token {
         let (refresh_token, refresh_expires_at_ns) = match new_refresh {
             Some(rt) => (
                 Some(rt),
-                refresh_expires_in.map(|s| issued_at_ns.saturating_add((s.min(MAX_LIFETIME_NS as f64 / 1e9) * 1e9) as i64)),
+                refresh_expires_in
+                    .map(|s| issued_at_ns.saturating_add((s.min(MAX_LIFETIME_NS as f64 / 1e9) * 1e9) as i64)),
             ),
             None => match previous_refresh {
                 Some((rt, exp)) => (Some(rt.to_owned()), exp),
@@ -222,7 +223,9 @@ fn seconds_field(name: &str, v: &Value) -> Result<Option<f64>, Error> {
     match secs {
         Some(s) if s.is_finite() && s >= 0.0 => Ok(Some(s)),
         Some(_) => Err(Error::invalid_response(format!("the token endpoint answered a negative or invalid `{name}`"))),
-        None => Err(Error::invalid_response(format!("the token endpoint answered a `{name}` that is not a number of seconds"))),
+        None => Err(Error::invalid_response(format!(
+            "the token endpoint answered a `{name}` that is not a number of seconds"
+        ))),
     }
 }
 
@@ -260,9 +263,7 @@ fn jwt_part(token: &str, index: usize) -> Option<Map<String, Value>> {
         return None;
     }
     let part = if index == 0 { header } else { payload };
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(part.trim_end_matches('='))
-        .ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')).ok()?;
     match serde_json::from_slice::<Value>(&bytes).ok()? {
         Value::Object(m) => Some(m),
         _ => None,
@@ -311,13 +312,25 @@ mod tests {
     #[test]
     fn expires_in_forms() {
         assert_eq!(parse(json!({"access_token": "a", "expires_in": 60})).unwrap().expires_at_ns, NOW + 60_000_000_000);
-        assert_eq!(parse(json!({"access_token": "a", "expires_in": "60"})).unwrap().expires_at_ns, NOW + 60_000_000_000);
+        assert_eq!(
+            parse(json!({"access_token": "a", "expires_in": "60"})).unwrap().expires_at_ns,
+            NOW + 60_000_000_000
+        );
         assert_eq!(parse(json!({"access_token": "a", "expires_in": 1.5})).unwrap().expires_at_ns, NOW + 1_500_000_000);
         assert_eq!(parse(json!({"access_token": "a"})).unwrap().expires_at_ns, NOW + 300_000_000_000);
         assert_eq!(parse(json!({"access_token": "a", "expires_in": 0})).unwrap().expires_at_ns, NOW + 300_000_000_000);
-        assert_eq!(parse(json!({"access_token": "a", "expires_in": -5})).unwrap_err().code(), crate::ErrorCode::InvalidResponse);
-        assert_eq!(parse(json!({"access_token": "a", "expires_in": "soon"})).unwrap_err().code(), crate::ErrorCode::InvalidResponse);
-        assert_eq!(parse(json!({"access_token": "a", "expires_in": 1e300})).unwrap().expires_at_ns, NOW + MAX_LIFETIME_NS);
+        assert_eq!(
+            parse(json!({"access_token": "a", "expires_in": -5})).unwrap_err().code(),
+            crate::ErrorCode::InvalidResponse
+        );
+        assert_eq!(
+            parse(json!({"access_token": "a", "expires_in": "soon"})).unwrap_err().code(),
+            crate::ErrorCode::InvalidResponse
+        );
+        assert_eq!(
+            parse(json!({"access_token": "a", "expires_in": 1e300})).unwrap().expires_at_ns,
+            NOW + MAX_LIFETIME_NS
+        );
     }
 
     #[test]
@@ -335,7 +348,8 @@ mod tests {
     #[test]
     fn fields() {
         let t = parse(json!({"access_token": "a", "token_type": "bearer", "scope": ["x", "y"], "refresh_token": "r",
-            "refresh_expires_in": 1800, "id_token": "i", "session_state": "s"})).unwrap();
+            "refresh_expires_in": 1800, "id_token": "i", "session_state": "s"}))
+        .unwrap();
         assert_eq!(t.token_type(), "Bearer");
         assert_eq!(t.authorization(), "Bearer a");
         assert_eq!(t.scope(), Some("x y"));

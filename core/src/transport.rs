@@ -74,7 +74,12 @@ fn basic_auth(id: &str, secret: &str) -> String {
 }
 
 /// Adds the client's credentials to the fields or the headers per `client_auth`.
-pub(crate) fn client_auth(s: &Settings, auth: ClientAuth, fields: &mut Fields, headers: &mut HeaderMap) -> Result<(), Error> {
+pub(crate) fn client_auth(
+    s: &Settings,
+    auth: ClientAuth,
+    fields: &mut Fields,
+    headers: &mut HeaderMap,
+) -> Result<(), Error> {
     let secret = s.client_secret.as_ref().map(|x| x.expose_secret());
     match (auth, s.client_id.as_deref()) {
         (_, None) => {}
@@ -149,7 +154,12 @@ pub(crate) async fn post_token(
 }
 
 /// GETs a discovery document, with the same retries.
-pub(crate) async fn get_json(http: &reqwest::Client, s: &Settings, url: &Url, what: &str) -> Result<Map<String, Value>, Error> {
+pub(crate) async fn get_json(
+    http: &reqwest::Client,
+    s: &Settings,
+    url: &Url,
+    what: &str,
+) -> Result<Map<String, Value>, Error> {
     let mut attempt = 0u32;
     loop {
         let req = http
@@ -189,7 +199,11 @@ fn map_send_error(e: reqwest::Error, url: &Url, what: &str) -> Error {
     if e.is_timeout() {
         Error::timeout(format!("the {what} at {host} did not answer within the timeout: raise `timeout`/`connect_timeout` or check the server")).with_source(e)
     } else if e.is_connect() {
-        Error::network(format!("cannot connect to the {what} at {url}: {}; check the URL, DNS, proxy and that the server is up", root_cause(&e))).with_source(e)
+        Error::network(format!(
+            "cannot connect to the {what} at {url}: {}; check the URL, DNS, proxy and that the server is up",
+            root_cause(&e)
+        ))
+        .with_source(e)
     } else {
         Error::network(format!("the request to the {what} at {host} failed: {}", root_cause(&e))).with_source(e)
     }
@@ -222,12 +236,7 @@ async fn read_limited(mut resp: Response, url: &Url, what: &str) -> Result<(Vec<
 async fn exchange(req: reqwest::RequestBuilder, url: &Url, what: &str) -> Answer {
     let resp = match req.send().await {
         Ok(r) => r,
-        Err(e) => {
-            return Answer {
-                result: Err(map_send_error(e, url, what)),
-                retry_after: None,
-            }
-        }
+        Err(e) => return Answer { result: Err(map_send_error(e, url, what)), retry_after: None },
     };
     let status = resp.status();
     let retry_after = parse_retry_after(resp.headers().get(RETRY_AFTER));
@@ -241,10 +250,7 @@ async fn exchange(req: reqwest::RequestBuilder, url: &Url, what: &str) -> Answer
             Err(e) => return Answer { result: Err(e), retry_after },
         }
     };
-    Answer {
-        result: classify(status, &bytes, truncated, location.as_deref(), what),
-        retry_after,
-    }
+    Answer { result: classify(status, &bytes, truncated, location.as_deref(), what), retry_after }
 }
 
 fn oauth_error(status: StatusCode, body: &Map<String, Value>, what: &str) -> Option<Error> {
@@ -263,18 +269,16 @@ fn oauth_error(status: StatusCode, body: &Map<String, Value>, what: &str) -> Opt
     };
     let desc = error_description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
     let message = format!("the {what} refused the request with HTTP {}: {error}{desc}: {hint}", status.as_u16());
-    Some(Error::oauth_failure(
-        OAuthDetails {
-            status: status.as_u16(),
-            error,
-            error_description,
-            error_uri,
-        },
-        message,
-    ))
+    Some(Error::oauth_failure(OAuthDetails { status: status.as_u16(), error, error_description, error_uri }, message))
 }
 
-fn classify(status: StatusCode, bytes: &[u8], truncated: bool, location: Option<&str>, what: &str) -> Result<Map<String, Value>, Error> {
+fn classify(
+    status: StatusCode,
+    bytes: &[u8],
+    truncated: bool,
+    location: Option<&str>,
+    what: &str,
+) -> Result<Map<String, Value>, Error> {
     if status.is_success() {
         if truncated {
             return Err(Error::invalid_response(format!("the {what} answered more than 1 MiB: refused")));
@@ -284,7 +288,10 @@ fn classify(status: StatusCode, bytes: &[u8], truncated: bool, location: Option<
                 Some(e) => Err(e),
                 None => Ok(map),
             },
-            Ok(_) => Err(Error::invalid_response(format!("the {what} answered {} with JSON that is not an object", status.as_u16()))),
+            Ok(_) => Err(Error::invalid_response(format!(
+                "the {what} answered {} with JSON that is not an object",
+                status.as_u16()
+            ))),
             Err(_) => Err(Error::invalid_response(format!(
                 "the {what} answered {} with a body that is not JSON: check that the URL is the {what}",
                 status.as_u16()
@@ -332,7 +339,10 @@ mod tests {
     fn retry_after_forms() {
         assert_eq!(parse_retry_after(Some(&HeaderValue::from_static("3"))), Some(Duration::from_secs(3)));
         assert_eq!(parse_retry_after(Some(&HeaderValue::from_static("3600"))), Some(MAX_RETRY_AFTER));
-        assert_eq!(parse_retry_after(Some(&HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"))), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after(Some(&HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"))),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after(Some(&HeaderValue::from_static("soon"))), None);
         for n in 0..10 {
             assert!(backoff(n) <= Duration::from_secs(5));
@@ -356,7 +366,8 @@ mod tests {
         let e = classify(StatusCode::OK, b"{", true, None, "token endpoint").unwrap_err();
         assert_eq!(e.code(), crate::ErrorCode::InvalidResponse);
         let long = "x".repeat(2000);
-        let e = classify(StatusCode::INTERNAL_SERVER_ERROR, long.as_bytes(), false, None, "token endpoint").unwrap_err();
+        let e =
+            classify(StatusCode::INTERNAL_SERVER_ERROR, long.as_bytes(), false, None, "token endpoint").unwrap_err();
         assert_eq!(e.body().unwrap().len(), 512);
     }
 }

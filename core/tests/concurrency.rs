@@ -184,12 +184,8 @@ async fn rotation_never_reuses_a_refresh_token() {
     assert_eq!(stats["by_grant"]["refresh_token"], 5, "{stats}");
     assert_eq!(stats["by_grant"]["password"], 1, "{stats}");
     // Every refresh request carried the refresh token issued just before it.
-    let sent: Vec<String> = ns
-        .requests()
-        .await
-        .iter()
-        .filter_map(|r| r["form"]["refresh_token"].as_str().map(str::to_owned))
-        .collect();
+    let sent: Vec<String> =
+        ns.requests().await.iter().filter_map(|r| r["form"]["refresh_token"].as_str().map(str::to_owned)).collect();
     assert_eq!(sent, seen[..5].to_vec());
 }
 
@@ -222,10 +218,12 @@ async fn a_refused_refresh_falls_back_once_to_the_configured_grant() {
     let clock = ManualClock::new();
     let c = Client::with_clock(config(ns.password_config()), clock.clone()).unwrap();
     c.token().await.unwrap();
-    ns.script(json!([{"status": 400, "json": {"error": "invalid_grant", "error_description": "Token is not active"}}])).await;
+    ns.script(json!([{"status": 400, "json": {"error": "invalid_grant", "error_description": "Token is not active"}}]))
+        .await;
     clock.advance(Duration::from_secs(31));
     c.token().await.unwrap();
-    let grants: Vec<String> = ns.requests().await.iter().map(|r| r["form"]["grant_type"].as_str().unwrap().to_owned()).collect();
+    let grants: Vec<String> =
+        ns.requests().await.iter().map(|r| r["form"]["grant_type"].as_str().unwrap().to_owned()).collect();
     assert_eq!(grants, ["password", "refresh_token", "password"]);
 }
 
@@ -327,9 +325,10 @@ async fn discovery_keeps_post_when_the_server_lists_it() {
 
 #[tokio::test]
 async fn discovery_of_an_unreachable_issuer_is_a_network_error() {
-    let e = client(json!({"issuer": "http://127.0.0.1:9/nowhere", "client_id": "a", "client_secret": "b", "retries": 0}))
-        .token()
-        .await
-        .unwrap_err();
+    let e =
+        client(json!({"issuer": "http://127.0.0.1:9/nowhere", "client_id": "a", "client_secret": "b", "retries": 0}))
+            .token()
+            .await
+            .unwrap_err();
     assert_eq!(e.code(), tokenwell::ErrorCode::Network);
 }

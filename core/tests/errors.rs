@@ -13,7 +13,10 @@ const PASSWORD: &str = "zz-password-9f3e";
 
 #[test]
 fn config_error_names_the_key() {
-    let e = Client::new(Config::from_value(json!({"token_url": "https://x/t", "grant": "password", "password": PASSWORD})).unwrap()).unwrap_err();
+    let e = Client::new(
+        Config::from_value(json!({"token_url": "https://x/t", "grant": "password", "password": PASSWORD})).unwrap(),
+    )
+    .unwrap_err();
     assert_eq!(e.code(), ErrorCode::Config);
     assert_eq!(e.key(), Some("username"));
     assert_eq!(e.status(), None);
@@ -68,10 +71,12 @@ async fn a_redirect_is_not_followed() {
 
 #[tokio::test]
 async fn network_error_when_nothing_listens() {
-    let e = client(json!({"token_url": "http://127.0.0.1:9/token", "client_id": "a", "client_secret": SECRET, "retries": 0}))
-        .token()
-        .await
-        .unwrap_err();
+    let e = client(
+        json!({"token_url": "http://127.0.0.1:9/token", "client_id": "a", "client_secret": SECRET, "retries": 0}),
+    )
+    .token()
+    .await
+    .unwrap_err();
     assert_eq!(e.code(), ErrorCode::Network);
     assert!(e.to_string().contains("127.0.0.1:9"), "{e}");
     assert!(std::error::Error::source(&e).is_some(), "the cause chain is kept");
@@ -173,6 +178,11 @@ async fn no_secret_or_token_in_any_display_or_debug() {
     // Configuration errors do not echo the value given.
     let e = Config::from_value(json!({"leeway": PASSWORD})).unwrap_err();
     assert_clean("config error", &format!("{e} {e:?}"), &secrets);
-    let e = Client::new(Config::from_value(json!({"token_url": format!("http://example.com/{SECRET}"), "client_id": "a", "client_secret": "b"})).unwrap());
+    let e = Client::new(
+        Config::from_value(
+            json!({"token_url": format!("http://example.com/{SECRET}"), "client_id": "a", "client_secret": "b"}),
+        )
+        .unwrap(),
+    );
     assert!(e.is_err());
 }

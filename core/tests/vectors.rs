@@ -74,11 +74,7 @@ async fn vectors() {
     let srv = tokenwell_authserver::start().unwrap();
     let root = srv.url().to_string();
     let root = root.trim_end_matches('/').to_string();
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("control client");
+    let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(10)).build().expect("control client");
 
     let total = vectors.len();
     let mut handles = Vec::new();
@@ -109,11 +105,7 @@ async fn vectors() {
     }
     drop(srv);
     if !failures.is_empty() {
-        panic!(
-            "{failed_vectors} of {total} vectors failed ({} checks):\n  {}",
-            failures.len(),
-            failures.join("\n  ")
-        );
+        panic!("{failed_vectors} of {total} vectors failed ({} checks):\n  {}", failures.len(), failures.join("\n  "));
     }
     eprintln!("all {total} vectors passed");
 }
@@ -267,11 +259,7 @@ async fn run_vector_inner(
             if expects_config_error {
                 check_error(&err, &expect["error"], &secrets, "construction", fails);
             } else {
-                fails.push(format!(
-                    "construction failed: code {} key {:?}: {err}",
-                    err.code().as_str(),
-                    err.key()
-                ));
+                fails.push(format!("construction failed: code {} key {:?}: {err}", err.code().as_str(), err.key()));
                 check_secrets_in_error(&err, &secrets, "construction", fails);
             }
         }
@@ -280,7 +268,10 @@ async fn run_vector_inner(
                 fails.push(format!("construction succeeded, expected {}", expect["error"]));
             } else {
                 check_secrets_in_debug(&format!("{client:?}"), &secrets, "Client Debug", fails);
-                run_calls(v, client, &config, server, tmp, &expect, &secrets, fails).await;
+                let seen = run_calls(v, client, &config, server, tmp, &expect, &secrets, fails).await;
+                if v.get("tmp_no_tokens").and_then(Value::as_bool) == Some(true) {
+                    check_tmp_has_no_tokens(Path::new(tmp), &seen, fails);
+                }
             }
         }
     }
@@ -303,7 +294,8 @@ async fn run_calls(
     expect: &Value,
     secrets: &[String],
     fails: &mut Vec<String>,
-) {
+) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
     let mut client = Arc::new(client);
     let mut prev: Option<String> = None;
     for (i, call) in call_list(v).iter().enumerate() {
@@ -326,7 +318,7 @@ async fn run_calls(
                 Ok(c) => client = Arc::new(c),
                 Err(err) => {
                     fails.push(format!("call {n}: building the new client failed: {} {err}", err.code().as_str()));
-                    return;
+                    return seen;
                 }
             }
         }
@@ -342,6 +334,10 @@ async fn run_calls(
         for (j, r) in results.iter().enumerate() {
             let what = if parallel > 1 { format!("{what} #{}", j + 1) } else { what.clone() };
             check_result(r, exp, secrets, &what, fails);
+        }
+        for t in results.iter().filter_map(|r| r.as_ref().ok()) {
+            seen.push(t.access_token().to_string());
+            seen.extend(t.refresh_token().map(str::to_string));
         }
         let tokens: Vec<&str> = results.iter().filter_map(|r| r.as_ref().ok()).map(|t| t.access_token()).collect();
         if parallel > 1 && tokens.windows(2).any(|w| w[0] != w[1]) {
@@ -364,6 +360,34 @@ async fn run_calls(
             }
         }
         prev = this;
+    }
+    seen
+}
+
+/// `tmp_no_tokens`: no file under the vector's folder holds a token in the clear.
+fn check_tmp_has_no_tokens(dir: &Path, tokens: &[String], fails: &mut Vec<String>) {
+    let mut stack = vec![dir.to_path_buf()];
+    let mut files = 0;
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            files += 1;
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes);
+            for t in tokens.iter().filter(|t| !t.is_empty()) {
+                if text.contains(t.as_str()) {
+                    fails.push(format!("{} holds a token in the clear", path.display()));
+                }
+            }
+        }
+    }
+    if files == 0 {
+        fails.push(format!("tmp_no_tokens: no file was written under {}", dir.display()));
     }
 }
 
@@ -423,16 +447,11 @@ fn check_token(tok: &Token, et: &Value, what: &str, fails: &mut Vec<String>) {
     let at = tok.access_token();
     match et.get("access_token") {
         None => {}
-        Some(Value::String(s)) if s == "*" => {
-            if at.is_empty() {
-                fails.push(format!("{what}: access_token is empty"));
-            }
+        Some(Value::String(s)) if s == "*" && at.is_empty() => fails.push(format!("{what}: access_token is empty")),
+        Some(Value::String(s)) if s != "*" && at != s => {
+            fails.push(format!("{what}: access_token is {at:?}, expected {s:?}"))
         }
-        Some(Value::String(s)) => {
-            if at != s {
-                fails.push(format!("{what}: access_token is {at:?}, expected {s:?}"));
-            }
-        }
+        Some(Value::String(_)) => {}
         Some(other) => fails.push(format!("{what}: bad expectation for access_token: {other}")),
     }
     if let Some(tt) = et.get("token_type").and_then(Value::as_str) {
@@ -457,11 +476,10 @@ fn check_token(tok: &Token, et: &Value, what: &str, fails: &mut Vec<String>) {
     }
     match et.get("refresh_expires_in") {
         None => {}
-        Some(Value::Null) => {
-            if tok.refresh_expires_at().is_some() {
-                fails.push(format!("{what}: refresh_expires_at should be absent"));
-            }
+        Some(Value::Null) if tok.refresh_expires_at().is_some() => {
+            fails.push(format!("{what}: refresh_expires_at should be absent"))
         }
+        Some(Value::Null) => {}
         Some(want) => match (want.as_f64(), tok.refresh_expires_at()) {
             (Some(want), Some(t)) => {
                 let got = secs_until(t);
@@ -567,9 +585,7 @@ fn value_matches(want: &Value, got: &Value) -> bool {
         (Value::Object(w), Value::Object(g)) => {
             w.len() == g.len() && w.iter().all(|(k, wv)| g.get(k).is_some_and(|gv| value_matches(wv, gv)))
         }
-        (Value::Array(w), Value::Array(g)) => {
-            w.len() == g.len() && w.iter().zip(g).all(|(a, b)| value_matches(a, b))
-        }
+        (Value::Array(w), Value::Array(g)) => w.len() == g.len() && w.iter().zip(g).all(|(a, b)| value_matches(a, b)),
         _ => want == got,
     }
 }
@@ -661,7 +677,10 @@ fn check_requests(v: &Value, stem: &str, records: &Value, fails: &mut Vec<String
             match (prev_at, at) {
                 (Some(p), Some(a)) => {
                     if a - p < gap {
-                        fails.push(format!("{what}: came {:.0} ms after the previous one, expected at least {gap}", a - p));
+                        fails.push(format!(
+                            "{what}: came {:.0} ms after the previous one, expected at least {gap}",
+                            a - p
+                        ));
                     }
                 }
                 _ => fails.push(format!("{what}: at_ms missing for min_gap_ms")),

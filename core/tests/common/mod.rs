@@ -24,7 +24,14 @@ impl Ns {
     }
 
     async fn post(&self, path: &str, body: Value) -> Value {
-        let r = self.http.post(format!("{}{}", self.url, path)).body(body.to_string()).header("content-type", "application/json").send().await.expect("control request");
+        let r = self
+            .http
+            .post(format!("{}{}", self.url, path))
+            .body(body.to_string())
+            .header("content-type", "application/json")
+            .send()
+            .await
+            .expect("control request");
         assert!(r.status().is_success(), "{path}: {}", r.status());
         serde_json::from_slice(&r.bytes().await.unwrap()).unwrap_or(Value::Null)
     }

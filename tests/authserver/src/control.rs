@@ -37,14 +37,14 @@ fn bad_request(msg: &str) -> Resp {
     json(400, &json!({"error": "bad_request", "error_description": msg}))
 }
 
-fn parse(body: &Bytes) -> Result<Value, Resp> {
-    serde_json::from_slice(body).map_err(|e| bad_request(&format!("body is not JSON: {e}")))
+fn parse(body: &Bytes) -> Result<Value, String> {
+    serde_json::from_slice(body).map_err(|e| format!("body is not JSON: {e}"))
 }
 
 fn control(ns: &Namespace, body: &Bytes) -> Resp {
     let patch = match parse(body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return bad_request(&e),
     };
     let mut st = ns.lock();
     match st.settings.merged(&patch) {
@@ -59,7 +59,7 @@ fn control(ns: &Namespace, body: &Bytes) -> Resp {
 fn script(ns: &Namespace, body: &Bytes) -> Resp {
     let v = match parse(body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return bad_request(&e),
     };
     let Some(items) = v.get("answers").and_then(Value::as_array) else {
         return bad_request("expected {\"answers\": [ANSWER, …]}");
@@ -80,13 +80,9 @@ fn script(ns: &Namespace, body: &Bytes) -> Resp {
 fn issue(ns: &Namespace, body: &Bytes) -> Resp {
     let v = match parse(body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return bad_request(&e),
     };
-    let Some(token) = v
-        .get("access_token")
-        .and_then(Value::as_str)
-        .filter(|t| !t.is_empty())
-    else {
+    let Some(token) = v.get("access_token").and_then(Value::as_str).filter(|t| !t.is_empty()) else {
         return bad_request("access_token: expected a non-empty string");
     };
     let secs = match v.get("expires_in") {
@@ -102,13 +98,6 @@ fn issue(ns: &Namespace, body: &Bytes) -> Resp {
         Some(_) => return bad_request("sub: expected a string"),
     };
     let expires_at_ms = now_ms().saturating_add((secs.clamp(-1e12, 1e12) * 1000.0) as i64);
-    ns.lock().access.insert(
-        token.to_string(),
-        AccessInfo {
-            sub,
-            client_id: None,
-            expires_at_ms,
-        },
-    );
+    ns.lock().access.insert(token.to_string(), AccessInfo { sub, client_id: None, expires_at_ms });
     json(200, &json!({"ok": true}))
 }

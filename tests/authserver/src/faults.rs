@@ -81,9 +81,7 @@ fn parse_headers(obj: &Map<String, Value>) -> Result<Vec<(HeaderName, HeaderValu
     let Some(h) = obj.get("headers") else {
         return Ok(Vec::new());
     };
-    let h = h
-        .as_object()
-        .ok_or_else(|| "headers: expected an object".to_string())?;
+    let h = h.as_object().ok_or_else(|| "headers: expected an object".to_string())?;
     let mut out = Vec::new();
     for (name, value) in h {
         let value = match value {
@@ -91,10 +89,8 @@ fn parse_headers(obj: &Map<String, Value>) -> Result<Vec<(HeaderName, HeaderValu
             Value::Number(n) => n.to_string(),
             _ => return Err(format!("headers.{name}: expected a string")),
         };
-        let n = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| format!("headers: bad header name {name:?}"))?;
-        let v = HeaderValue::from_str(&value)
-            .map_err(|_| format!("headers.{name}: bad header value"))?;
+        let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("headers: bad header name {name:?}"))?;
+        let v = HeaderValue::from_str(&value).map_err(|_| format!("headers.{name}: bad header value"))?;
         out.push((n, v));
     }
     Ok(out)
@@ -102,9 +98,7 @@ fn parse_headers(obj: &Map<String, Value>) -> Result<Vec<(HeaderName, HeaderValu
 
 impl Answer {
     pub fn parse(v: &Value) -> Result<Answer, String> {
-        let obj = v
-            .as_object()
-            .ok_or_else(|| "each answer must be a JSON object".to_string())?;
+        let obj = v.as_object().ok_or_else(|| "each answer must be a JSON object".to_string())?;
         let delay_ms = match obj.get("delay_ms") {
             None | Some(Value::Null) => None,
             Some(_) => Some(wait_ms(obj, "delay_ms", 0)?),
@@ -112,10 +106,7 @@ impl Answer {
         let headers = parse_headers(obj)?;
         let kind = match obj.get("fault") {
             None => {
-                allowed(
-                    obj,
-                    &["status", "json", "body", "content_type", "retry_after"],
-                )?;
+                allowed(obj, &["status", "json", "body", "content_type", "retry_after"])?;
                 let status = match obj.get("status") {
                     None => 200,
                     Some(s) => match s.as_u64() {
@@ -143,16 +134,11 @@ impl Answer {
                 }
                 "hang" => {
                     allowed(obj, &["fault", "ms"])?;
-                    Kind::Hang {
-                        ms: wait_ms(obj, "ms", DEFAULT_HANG_MS)?,
-                    }
+                    Kind::Hang { ms: wait_ms(obj, "ms", DEFAULT_HANG_MS)? }
                 }
                 "drip" => {
                     allowed(obj, &["fault", "ms", "body"])?;
-                    Kind::Drip {
-                        ms: wait_ms(obj, "ms", DEFAULT_DRIP_MS)?,
-                        body: opt_string(obj, "body")?,
-                    }
+                    Kind::Drip { ms: wait_ms(obj, "ms", DEFAULT_DRIP_MS)?, body: opt_string(obj, "body")? }
                 }
                 "huge" => {
                     allowed(obj, &["fault"])?;
@@ -165,8 +151,7 @@ impl Answer {
                 "redirect" => {
                     allowed(obj, &["fault", "location"])?;
                     Kind::Redirect {
-                        location: opt_string(obj, "location")?
-                            .unwrap_or_else(|| "/elsewhere".to_string()),
+                        location: opt_string(obj, "location")?.unwrap_or_else(|| "/elsewhere".to_string()),
                     }
                 }
                 "issue" => {
@@ -180,11 +165,7 @@ impl Answer {
         if let Kind::Redirect { location } = &kind {
             HeaderValue::from_str(location).map_err(|_| "location: bad header value")?;
         }
-        Ok(Answer {
-            kind,
-            delay_ms,
-            headers,
-        })
+        Ok(Answer { kind, delay_ms, headers })
     }
 }
 
@@ -192,13 +173,7 @@ impl Answer {
 /// the coming close into a TCP reset.
 pub async fn play(kind: &Kind, reset: impl FnOnce()) -> Result<Resp, Abort> {
     match kind {
-        Kind::Status {
-            status,
-            json,
-            body,
-            content_type,
-            retry_after,
-        } => {
+        Kind::Status { status, json, body, content_type, retry_after } => {
             let (ct, payload) = match (json, body) {
                 (Some(j), _) => (Some("application/json"), j.to_string()),
                 (None, Some(b)) => (Some("text/plain; charset=utf-8"), b.clone()),
@@ -221,19 +196,12 @@ pub async fn play(kind: &Kind, reset: impl FnOnce()) -> Result<Resp, Abort> {
         }
         Kind::Drip { ms, body } => {
             let body = body.clone().unwrap_or_else(|| {
-                format!(
-                    r#"{{"access_token":"drip-{}","token_type":"Bearer","expires_in":300}}"#,
-                    unique_id()
-                )
+                format!(r#"{{"access_token":"drip-{}","token_type":"Bearer","expires_in":300}}"#, unique_id())
             });
             Ok(raw(200, Some("application/json"), drip_body(body, *ms)))
         }
         Kind::Huge => Ok(raw(200, Some("application/json"), huge_body())),
-        Kind::Malformed => Ok(raw(
-            200,
-            Some("application/json"),
-            r#"{"access_token": "abc", "#,
-        )),
+        Kind::Malformed => Ok(raw(200, Some("application/json"), r#"{"access_token": "abc", "#)),
         Kind::Redirect { location } => {
             let mut resp = raw(302, None, Body::empty());
             if let Ok(v) = HeaderValue::from_str(location) {
@@ -248,11 +216,9 @@ pub async fn play(kind: &Kind, reset: impl FnOnce()) -> Result<Resp, Abort> {
 /// The body one byte every `ms`; the whole drip stops (connection aborted) after `MAX_WAIT_MS`.
 fn drip_body(body: String, ms: u64) -> Body {
     let bytes = Bytes::from(body);
-    let max_bytes = if ms == 0 {
-        bytes.len()
-    } else {
-        (MAX_WAIT_MS / ms) as usize
-    };
+    let max_bytes = MAX_WAIT_MS
+        .checked_div(ms)
+        .map_or(bytes.len(), |n| n as usize);
     let stream = futures::stream::unfold(0usize, move |i| {
         let bytes = bytes.clone();
         async move {

@@ -73,9 +73,5 @@ pub fn not_found() -> Resp {
 }
 
 pub fn method_not_allowed(allow: &str) -> Resp {
-    with_header(
-        json(405, &serde_json::json!({"error": "method_not_allowed"})),
-        header::ALLOW,
-        allow,
-    )
+    with_header(json(405, &serde_json::json!({"error": "method_not_allowed"})), header::ALLOW, allow)
 }

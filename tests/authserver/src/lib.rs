@@ -88,43 +88,41 @@ pub fn start() -> std::io::Result<Server> {
 pub fn start_with(opts: Options) -> std::io::Result<Server> {
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<std::io::Result<SocketAddr>>();
     let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel();
-    let thread = std::thread::Builder::new()
-        .name("tokenwell-authserver".into())
-        .spawn(move || {
-            let rt = match tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .thread_name("tokenwell-authserver-worker")
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => rt,
+    let thread = std::thread::Builder::new().name("tokenwell-authserver".into()).spawn(move || {
+        let rt = match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("tokenwell-authserver-worker")
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                let _ = ready_tx.send(Err(e));
+                return;
+            }
+        };
+        rt.block_on(async move {
+            let listener = match server::bind(opts.port) {
+                Ok(l) => l,
                 Err(e) => {
                     let _ = ready_tx.send(Err(e));
                     return;
                 }
             };
-            rt.block_on(async move {
-                let listener = match server::bind(opts.port) {
-                    Ok(l) => l,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e));
-                        return;
-                    }
-                };
-                match listener.local_addr() {
-                    Ok(addr) => {
-                        let _ = ready_tx.send(Ok(addr));
-                    }
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e));
-                        return;
-                    }
+            match listener.local_addr() {
+                Ok(addr) => {
+                    let _ = ready_tx.send(Ok(addr));
                 }
-                server::serve(listener, shutdown_rx).await;
-            });
-            // Dropping the runtime cancels every connection task (hangs and drips included).
-            drop(rt);
-        })?;
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                    return;
+                }
+            }
+            server::serve(listener, shutdown_rx).await;
+        });
+        // Dropping the runtime cancels every connection task (hangs and drips included).
+        drop(rt);
+    })?;
     let addr = match ready_rx.recv() {
         Ok(Ok(addr)) => addr,
         Ok(Err(e)) => {
@@ -136,9 +134,5 @@ pub fn start_with(opts: Options) -> std::io::Result<Server> {
             return Err(std::io::Error::other("the server thread stopped"));
         }
     };
-    Ok(Server {
-        addr,
-        shutdown: Some(shutdown_tx),
-        thread: Some(thread),
-    })
+    Ok(Server { addr, shutdown: Some(shutdown_tx), thread: Some(thread) })
 }

@@ -13,10 +13,7 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        port: 0,
-        max_seconds: 3600,
-    };
+    let mut args = Args { port: 0, max_seconds: 3600 };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let (name, inline) = match arg.split_once('=') {
@@ -26,17 +23,11 @@ fn parse_args() -> Result<Args, String> {
         match name.as_str() {
             "-h" | "--help" => return Err(String::new()),
             "--port" | "--max-seconds" => {
-                let value = inline
-                    .or_else(|| it.next())
-                    .ok_or_else(|| format!("{name} needs a value"))?;
+                let value = inline.or_else(|| it.next()).ok_or_else(|| format!("{name} needs a value"))?;
                 if name == "--port" {
-                    args.port = value
-                        .parse()
-                        .map_err(|_| format!("--port: not a port number: {value}"))?;
+                    args.port = value.parse().map_err(|_| format!("--port: not a port number: {value}"))?;
                 } else {
-                    args.max_seconds = value
-                        .parse()
-                        .map_err(|_| format!("--max-seconds: not a number: {value}"))?;
+                    args.max_seconds = value.parse().map_err(|_| format!("--max-seconds: not a number: {value}"))?;
                 }
             }
             _ => return Err(format!("unknown argument: {arg}")),
@@ -85,19 +76,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("tokenwell-authserver: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let server = match tokenwell_authserver::start_with(tokenwell_authserver::Options {
-        port: args.port,
-    }) {
+    let server = match tokenwell_authserver::start_with(tokenwell_authserver::Options { port: args.port }) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("tokenwell-authserver: cannot listen on port {}: {e}", args.port);

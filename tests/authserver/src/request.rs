@@ -53,40 +53,19 @@ impl TokenRequest {
         body: Bytes,
         base: String,
     ) -> Self {
-        let content_type = headers
-            .get(header::CONTENT_TYPE)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let content_type =
+            headers.get(header::CONTENT_TYPE).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
         let media = media_of(content_type.as_deref());
-        let form = (media == Media::Form)
-            .then(|| url::form_urlencoded::parse(&body).into_owned().collect());
-        let json = if media == Media::Json {
-            serde_json::from_slice(&body).ok()
-        } else {
-            None
-        };
+        let form = (media == Media::Form).then(|| url::form_urlencoded::parse(&body).into_owned().collect());
+        let json = if media == Media::Json { serde_json::from_slice(&body).ok() } else { None };
         let basic = parse_basic(&headers);
-        TokenRequest {
-            method,
-            path,
-            query,
-            headers,
-            content_type,
-            media,
-            body,
-            form,
-            json,
-            basic,
-            base,
-        }
+        TokenRequest { method, path, query, headers, content_type, media, body, form, json, basic, base }
     }
 
     /// A string field of a form or JSON-object body (the first, for a repeated form field).
     pub fn field(&self, name: &str) -> Option<String> {
         if let Some(form) = &self.form {
-            return form
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone());
+            return form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
         }
         match self.json.as_ref().and_then(|j| j.get(name)) {
             Some(Value::String(s)) => Some(s.clone()),
@@ -153,12 +132,7 @@ pub fn media_of(content_type: Option<&str>) -> Media {
     let Some(ct) = content_type else {
         return Media::None;
     };
-    let mime = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if mime == "application/x-www-form-urlencoded" {
         Media::Form
     } else if mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json")) {
@@ -205,10 +179,7 @@ pub fn form_urldecode(s: &str) -> Option<String> {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' => match (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            ) {
+            b'%' => match (bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
                 (Some(hi), Some(lo)) => {
                     out.push(hi * 16 + lo);
                     i += 2;

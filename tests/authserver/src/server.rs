@@ -57,30 +57,19 @@ impl Drop for Killable {
 }
 
 impl AsyncRead for Killable {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for Killable {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_flush(cx)
     }
-    fn poll_shutdown(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<std::io::Result<()>> {
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
     fn poll_write_vectored(
@@ -109,10 +98,7 @@ pub async fn serve(listener: TcpListener, mut shutdown: tokio::sync::oneshot::Re
         Ok(a) => a,
         Err(_) => return,
     };
-    let app = Arc::new(App {
-        registry: Registry::default(),
-        local,
-    });
+    let app = Arc::new(App { registry: Registry::default(), local });
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
@@ -130,10 +116,7 @@ pub async fn serve(listener: TcpListener, mut shutdown: tokio::sync::oneshot::Re
 
 async fn connection(stream: TcpStream, app: Arc<App>) {
     let ctl = Arc::new(ConnCtl::default());
-    let io = TokioIo::new(Killable {
-        inner: stream,
-        ctl: ctl.clone(),
-    });
+    let io = TokioIo::new(Killable { inner: stream, ctl: ctl.clone() });
     let svc = service_fn(move |req| handle(app.clone(), ctl.clone(), req));
     let _ = http1::Builder::new()
         .timer(TokioTimer::new())
@@ -155,11 +138,7 @@ fn split_namespace(path: &str) -> Option<(&str, &str, &str)> {
     Some((name, &path[..prefix_len], &path[prefix_len..]))
 }
 
-async fn handle(
-    app: Arc<App>,
-    ctl: Arc<ConnCtl>,
-    req: Request<Incoming>,
-) -> Result<Resp, Abort> {
+async fn handle(app: Arc<App>, ctl: Arc<ConnCtl>, req: Request<Incoming>) -> Result<Resp, Abort> {
     let (parts, body) = req.into_parts();
     let full_path = parts.uri.path().to_string();
     let Some((ns_name, prefix, path)) = split_namespace(&full_path) else {
@@ -176,12 +155,7 @@ async fn handle(
         .map(str::to_string)
         .unwrap_or_else(|| app.local.to_string());
     let base = format!("http://{host}{prefix}");
-    let bytes = match tokio::time::timeout(
-        BODY_TIMEOUT,
-        axum::body::to_bytes(Body::new(body), MAX_BODY),
-    )
-    .await
-    {
+    let bytes = match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(Body::new(body), MAX_BODY)).await {
         Ok(Ok(b)) => b,
         Ok(Err(_)) => return Ok(h::text(413, "request body too large or unreadable")),
         Err(_) => return Ok(h::text(408, "request body timed out")),
@@ -247,10 +221,7 @@ async fn token_request(
         st.record(record);
         let in_flight = InFlight::begin(ns, &mut st);
         let answer = st.script.pop_front();
-        let delay_ms = answer
-            .as_ref()
-            .and_then(|a| a.delay_ms)
-            .unwrap_or(st.settings.delay_ms);
+        let delay_ms = answer.as_ref().and_then(|a| a.delay_ms).unwrap_or(st.settings.delay_ms);
         (answer, delay_ms, in_flight)
     };
     if delay_ms > 0 {
@@ -276,10 +247,7 @@ mod tests {
     #[test]
     fn namespaces_split() {
         assert_eq!(split_namespace("/token"), Some(("default", "", "/token")));
-        assert_eq!(
-            split_namespace("/t/abc/token"),
-            Some(("abc", "/t/abc", "/token"))
-        );
+        assert_eq!(split_namespace("/t/abc/token"), Some(("abc", "/t/abc", "/token")));
         assert_eq!(split_namespace("/t/abc"), None);
         assert_eq!(split_namespace("/t/a b/token"), None);
     }

@@ -40,10 +40,7 @@ pub struct Settings {
 }
 
 fn client(secret: Option<&str>, direct_access: bool) -> ClientDef {
-    ClientDef {
-        secret: secret.map(str::to_string),
-        direct_access,
-    }
+    ClientDef { secret: secret.map(str::to_string), direct_access }
 }
 
 impl Default for Settings {
@@ -54,10 +51,7 @@ impl Default for Settings {
         clients.insert("BinarlyClient".into(), client(None, true));
         clients.insert("admin-cli".into(), client(Some("admin-secret"), true));
         clients.insert("no-direct".into(), client(Some("no-direct-secret"), false));
-        clients.insert(
-            "semansys-client".into(),
-            client(Some("semansys-secret"), true),
-        );
+        clients.insert("semansys-client".into(), client(Some("semansys-secret"), true));
         clients.insert("butlr-client".into(), client(Some("butlr-secret"), true));
         let mut users = BTreeMap::new();
         users.insert("alice".into(), "wonderland".into());
@@ -100,12 +94,7 @@ impl Settings {
         let clients: Map<String, Value> = self
             .clients
             .iter()
-            .map(|(id, c)| {
-                (
-                    id.clone(),
-                    json!({"secret": c.secret, "direct_access": c.direct_access}),
-                )
-            })
+            .map(|(id, c)| (id.clone(), json!({"secret": c.secret, "direct_access": c.direct_access})))
             .collect();
         json!({
             "delay_ms": self.delay_ms,
@@ -130,9 +119,7 @@ impl Settings {
     /// Merges a `/_control` object into a copy of these settings; on any bad key or value
     /// nothing changes and the error names the key.
     pub fn merged(&self, patch: &Value) -> Result<Settings, String> {
-        let obj = patch
-            .as_object()
-            .ok_or_else(|| "the body must be a JSON object".to_string())?;
+        let obj = patch.as_object().ok_or_else(|| "the body must be a JSON object".to_string())?;
         let mut s = self.clone();
         for (key, v) in obj {
             apply(&mut s, key, v)?;
@@ -215,9 +202,7 @@ fn apply(s: &mut Settings, key: &str, v: &Value) -> Result<(), String> {
             let obj = v.as_object().ok_or_else(|| bad(key, "an object"))?;
             let mut users = BTreeMap::new();
             for (name, pw) in obj {
-                let pw = pw
-                    .as_str()
-                    .ok_or_else(|| format!("users.{name}: expected a string"))?;
+                let pw = pw.as_str().ok_or_else(|| format!("users.{name}: expected a string"))?;
                 users.insert(name.clone(), pw.to_string());
             }
             s.users = users;
@@ -231,13 +216,8 @@ fn apply(s: &mut Settings, key: &str, v: &Value) -> Result<(), String> {
 }
 
 fn parse_client(id: &str, def: &Value) -> Result<ClientDef, String> {
-    let obj = def
-        .as_object()
-        .ok_or_else(|| format!("clients.{id}: expected an object"))?;
-    let mut c = ClientDef {
-        secret: None,
-        direct_access: true,
-    };
+    let obj = def.as_object().ok_or_else(|| format!("clients.{id}: expected an object"))?;
+    let mut c = ClientDef { secret: None, direct_access: true };
     for (k, v) in obj {
         match k.as_str() {
             "secret" => {
@@ -248,9 +228,8 @@ fn parse_client(id: &str, def: &Value) -> Result<ClientDef, String> {
                 }
             }
             "direct_access" => {
-                c.direct_access = v
-                    .as_bool()
-                    .ok_or_else(|| format!("clients.{id}.direct_access: expected true or false"))?
+                c.direct_access =
+                    v.as_bool().ok_or_else(|| format!("clients.{id}.direct_access: expected true or false"))?
             }
             _ => return Err(format!("clients.{id}: unknown key {k}")),
         }
@@ -277,14 +256,10 @@ mod tests {
     #[test]
     fn merge_is_atomic_and_names_the_key() {
         let s = Settings::default();
-        let err = s
-            .merged(&json!({"delay_ms": 5, "nope": 1}))
-            .expect_err("unknown key");
+        let err = s.merged(&json!({"delay_ms": 5, "nope": 1})).expect_err("unknown key");
         assert!(err.contains("nope"));
         assert_eq!(s.delay_ms, 0);
-        let m = s
-            .merged(&json!({"clients": {"x": {"secret": null}}, "token_format": "opaque"}))
-            .expect("valid");
+        let m = s.merged(&json!({"clients": {"x": {"secret": null}}, "token_format": "opaque"})).expect("valid");
         assert!(m.clients["x"].secret.is_none());
         assert!(m.clients["x"].direct_access);
         assert_eq!(m.token_format, TokenFormat::Opaque);

@@ -18,10 +18,7 @@ pub const MAX_RECORDED: usize = 1_000;
 pub const MAX_TOKENS: usize = 100_000;
 
 pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 #[derive(Default)]
@@ -64,10 +61,7 @@ pub struct Store<T> {
 
 impl<T> Default for Store<T> {
     fn default() -> Self {
-        Store {
-            map: HashMap::new(),
-            order: VecDeque::new(),
-        }
+        Store { map: HashMap::new(), order: VecDeque::new() }
     }
 }
 
@@ -144,9 +138,7 @@ pub struct Namespace {
 
 impl Namespace {
     fn new() -> Self {
-        Namespace {
-            state: Mutex::new(NsState::default()),
-        }
+        Namespace { state: Mutex::new(NsState::default()) }
     }
 
     /// Locks the namespace. A poisoned lock (a panic elsewhere) is recovered, not propagated.
@@ -201,11 +193,7 @@ impl Registry {
 
 /// `[A-Za-z0-9_-]{1,64}`
 pub fn valid_namespace(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 #[cfg(test)]

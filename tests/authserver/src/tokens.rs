@@ -17,18 +17,12 @@ pub const JWT_KEY: &[u8] = b"tokenwell-authserver-test-key";
 static SERIAL: AtomicU64 = AtomicU64::new(1);
 
 pub fn random_alnum(n: usize) -> String {
-    std::iter::repeat_with(fastrand::alphanumeric)
-        .take(n)
-        .collect()
+    std::iter::repeat_with(fastrand::alphanumeric).take(n).collect()
 }
 
 /// A process-unique id: a serial number plus randomness.
 pub fn unique_id() -> String {
-    format!(
-        "{}-{}",
-        SERIAL.fetch_add(1, Ordering::Relaxed),
-        random_alnum(12)
-    )
+    format!("{}-{}", SERIAL.fetch_add(1, Ordering::Relaxed), random_alnum(12))
 }
 
 /// Signs `claims` as a compact HS256 JWT.
@@ -68,23 +62,11 @@ pub struct Grant<'a> {
 /// Mints an access token (and optionally refresh and ID tokens) and remembers them.
 pub fn issue(st: &mut NsState, g: &Grant<'_>) -> Issued {
     let access_token = mint_access(st, g);
-    let refresh_token = if g.refresh {
-        Some(mint_refresh(st, g.sub, g.client_id, g.scope))
-    } else {
-        None
-    };
-    let id_token = if g.id_token {
-        Some(mint_id_token(&st.settings, g))
-    } else {
-        None
-    };
+    let refresh_token = if g.refresh { Some(mint_refresh(st, g.sub, g.client_id, g.scope)) } else { None };
+    let id_token = if g.id_token { Some(mint_id_token(&st.settings, g)) } else { None };
     Issued {
         access_token,
-        refresh_expires_in: if refresh_token.is_some() {
-            st.settings.refresh_expires_in
-        } else {
-            0
-        },
+        refresh_expires_in: if refresh_token.is_some() { st.settings.refresh_expires_in } else { 0 },
         refresh_token,
         id_token,
     }
@@ -116,23 +98,14 @@ fn mint_access(st: &mut NsState, g: &Grant<'_>) -> String {
     };
     st.access.insert(
         token.clone(),
-        AccessInfo {
-            sub: g.sub.to_string(),
-            client_id: g.client_id.map(str::to_string),
-            expires_at_ms,
-        },
+        AccessInfo { sub: g.sub.to_string(), client_id: g.client_id.map(str::to_string), expires_at_ms },
     );
     st.stats.issued += 1;
     token
 }
 
 /// A new refresh token for `sub`, remembered as valid.
-pub fn mint_refresh(
-    st: &mut NsState,
-    sub: &str,
-    client_id: Option<&str>,
-    scope: Option<&str>,
-) -> String {
+pub fn mint_refresh(st: &mut NsState, sub: &str, client_id: Option<&str>, scope: Option<&str>) -> String {
     let token = loop {
         let t = random_alnum(40);
         if !st.refresh.contains(&t) {

@@ -20,32 +20,16 @@ fn json_object(req: &TokenRequest) -> Result<&Map<String, Value>, Resp> {
     }
     match &req.json {
         Some(Value::Object(obj)) => Ok(obj),
-        Some(_) => Err(oauth_error(
-            400,
-            "invalid_request",
-            Some("body must be a JSON object"),
-        )),
-        None => Err(oauth_error(
-            400,
-            "invalid_request",
-            Some("body is not valid JSON"),
-        )),
+        Some(_) => Err(oauth_error(400, "invalid_request", Some("body must be a JSON object"))),
+        None => Err(oauth_error(400, "invalid_request", Some("body is not valid JSON"))),
     }
 }
 
 fn string_field<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<&'a str, Resp> {
     match obj.get(key) {
         Some(Value::String(s)) => Ok(s),
-        None | Some(Value::Null) => Err(oauth_error(
-            400,
-            "invalid_request",
-            Some(&format!("missing field: {key}")),
-        )),
-        Some(_) => Err(oauth_error(
-            400,
-            "invalid_request",
-            Some(&format!("field must be a string: {key}")),
-        )),
+        None | Some(Value::Null) => Err(oauth_error(400, "invalid_request", Some(&format!("missing field: {key}")))),
+        Some(_) => Err(oauth_error(400, "invalid_request", Some(&format!("field must be a string: {key}")))),
     }
 }
 
@@ -58,35 +42,17 @@ pub fn login(ns: &Namespace, req: &TokenRequest) -> Resp {
 fn try_login(ns: &Namespace, req: &TokenRequest) -> Result<Resp, Resp> {
     let obj = json_object(req)?;
     if let Some(k) = obj.keys().find(|k| *k != "username" && *k != "password") {
-        return Err(oauth_error(
-            400,
-            "invalid_request",
-            Some(&format!("unexpected field: {k}")),
-        ));
+        return Err(oauth_error(400, "invalid_request", Some(&format!("unexpected field: {k}"))));
     }
     let username = string_field(obj, "username")?;
     let password = string_field(obj, "password")?;
     let mut st = ns.lock();
     if st.settings.users.get(username).map(String::as_str) != Some(password) {
-        return Err(oauth_error(
-            403,
-            "access_denied",
-            Some("Wrong email or password."),
-        ));
+        return Err(oauth_error(403, "access_denied", Some("Wrong email or password.")));
     }
-    let scope = st
-        .settings
-        .scope
-        .clone()
-        .unwrap_or_else(|| LOGIN_SCOPE.into());
-    let g = Grant {
-        iss: &req.base,
-        sub: username,
-        client_id: None,
-        scope: Some(&scope),
-        refresh: true,
-        id_token: true,
-    };
+    let scope = st.settings.scope.clone().unwrap_or_else(|| LOGIN_SCOPE.into());
+    let g =
+        Grant { iss: &req.base, sub: username, client_id: None, scope: Some(&scope), refresh: true, id_token: true };
     let t = tokens::issue(&mut st, &g);
     let mut out = Map::new();
     out.insert("access_token".into(), json!(t.access_token));
@@ -116,39 +82,21 @@ fn try_clients_login(ns: &Namespace, req: &TokenRequest) -> Result<Resp, Resp> {
     let audience = string_field(obj, "audience")?;
     let grant_type = string_field(obj, "grant_type")?;
     if grant_type != "client_credentials" {
-        return Err(oauth_error(
-            400,
-            "unsupported_grant_type",
-            Some(&format!("unsupported grant_type: {grant_type}")),
-        ));
+        return Err(oauth_error(400, "unsupported_grant_type", Some(&format!("unsupported grant_type: {grant_type}"))));
     }
     let mut st = ns.lock();
-    let ok = st
-        .settings
-        .clients
-        .get(client_id)
-        .and_then(|c| c.secret.as_deref())
-        == Some(secret);
+    let ok = st.settings.clients.get(client_id).and_then(|c| c.secret.as_deref()) == Some(secret);
     if !ok {
         return Err(oauth_error(401, "access_denied", Some("Unauthorized")));
     }
     if audience != AUDIENCE {
-        return Err(oauth_error(
-            403,
-            "access_denied",
-            Some(&format!("Service not enabled within domain: {audience}")),
-        ));
+        return Err(oauth_error(403, "access_denied", Some(&format!("Service not enabled within domain: {audience}"))));
     }
     let requested = match obj.get("scope") {
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
         _ => None,
     };
-    let scope = st
-        .settings
-        .scope
-        .clone()
-        .or(requested)
-        .unwrap_or_else(|| CLIENT_SCOPE.into());
+    let scope = st.settings.scope.clone().or(requested).unwrap_or_else(|| CLIENT_SCOPE.into());
     let sub = format!("service-account-{client_id}");
     let g = Grant {
         iss: &req.base,

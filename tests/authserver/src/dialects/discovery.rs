@@ -4,13 +4,8 @@ use serde_json::{json, Value};
 
 use crate::settings::Settings;
 
-const KEYCLOAK_AUTH_METHODS: [&str; 5] = [
-    "private_key_jwt",
-    "client_secret_basic",
-    "client_secret_post",
-    "tls_client_auth",
-    "client_secret_jwt",
-];
+const KEYCLOAK_AUTH_METHODS: [&str; 5] =
+    ["private_key_jwt", "client_secret_basic", "client_secret_post", "tls_client_auth", "client_secret_jwt"];
 const CONNECT_AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
 
 fn auth_methods(settings: &Settings, default: &[&str]) -> Value {

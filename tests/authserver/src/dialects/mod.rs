@@ -93,9 +93,7 @@ mod tests {
         assert_eq!(token_dialect("/token"), Some(Dialect::Generic));
         assert_eq!(
             token_dialect("/realms/BinarlyRealm/protocol/openid-connect/token"),
-            Some(Dialect::Keycloak {
-                realm: "BinarlyRealm".into()
-            })
+            Some(Dialect::Keycloak { realm: "BinarlyRealm".into() })
         );
         assert_eq!(token_dialect("/realms//protocol/openid-connect/token"), None);
         assert_eq!(token_dialect("/realms/a/b/protocol/openid-connect/token"), None);

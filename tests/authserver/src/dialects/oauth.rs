@@ -43,10 +43,7 @@ struct Params(Vec<(String, String)>);
 
 impl Params {
     fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 
@@ -92,12 +89,7 @@ fn params(d: &Dialect, req: &TokenRequest) -> Result<Params, Fail> {
 }
 
 /// Client authentication; the authenticated client's id.
-fn authenticate(
-    d: &Dialect,
-    settings: &Settings,
-    req: &TokenRequest,
-    p: &Params,
-) -> Result<(String, ClientDef), Fail> {
+fn authenticate(d: &Dialect, settings: &Settings, req: &TokenRequest, p: &Params) -> Result<(String, ClientDef), Fail> {
     let body_id = p.get("client_id");
     let body_secret = p.get("client_secret");
     if *d == Dialect::Connect && !matches!(req.basic, Basic::Absent) {
@@ -112,10 +104,7 @@ fn authenticate(
             if body_id.is_some_and(|b| b != client_id) {
                 return Err(Fail::ClientMismatch);
             }
-            (
-                client_id.as_str(),
-                Some(secret.as_str()).filter(|s| !s.is_empty()),
-            )
+            (client_id.as_str(), Some(secret.as_str()).filter(|s| !s.is_empty()))
         }
         Basic::Absent => (body_id.ok_or(Fail::BadClient)?, body_secret),
     };
@@ -205,9 +194,7 @@ fn refresh(
         }
         Some(i) => i.clone(),
     };
-    if info.expires_at_ms.is_some_and(|e| now >= e)
-        || info.client_id.as_deref().is_some_and(|c| c != client_id)
-    {
+    if info.expires_at_ms.is_some_and(|e| now >= e) || info.client_id.as_deref().is_some_and(|c| c != client_id) {
         return Err(Fail::BadRefresh);
     }
     let scope = match &st.settings.scope {
@@ -231,18 +218,14 @@ fn refresh(
         issued.refresh_expires_in = st.settings.refresh_expires_in;
         issued.refresh_token = Some(new);
     } else {
-        issued.refresh_expires_in = info
-            .expires_at_ms
-            .map(|e| ((e - now).max(0) as u64).div_ceil(1000))
-            .unwrap_or(0);
+        issued.refresh_expires_in = info.expires_at_ms.map(|e| ((e - now).max(0) as u64).div_ceil(1000)).unwrap_or(0);
         issued.refresh_token = Some(rt.to_string());
     }
     Ok((issued, scope))
 }
 
 fn wants_id_token(d: &Dialect, scope: Option<&str>) -> bool {
-    matches!(d, Dialect::Keycloak { .. })
-        && scope.is_some_and(|s| s.split(' ').any(|x| x == "openid"))
+    matches!(d, Dialect::Keycloak { .. }) && scope.is_some_and(|s| s.split(' ').any(|x| x == "openid"))
 }
 
 /// The `scope` answered: the `scope` setting when set, else per dialect.
@@ -253,11 +236,7 @@ fn answer_scope(d: &Dialect, settings: &Settings, requested: Option<&str>) -> Op
     match d {
         Dialect::Keycloak { .. } => {
             let mut out: Vec<&str> = Vec::new();
-            for s in requested
-                .unwrap_or("")
-                .split(' ')
-                .chain(["profile", "email"])
-            {
+            for s in requested.unwrap_or("").split(' ').chain(["profile", "email"]) {
                 if !s.is_empty() && !out.contains(&s) {
                     out.push(s);
                 }
@@ -302,11 +281,7 @@ fn success(d: &Dialect, s: &Settings, t: &Issued, scope: Option<&str>) -> Map<St
 /// A random UUID-shaped string.
 fn session_state() -> String {
     let hex = |n: usize| -> String {
-        std::iter::repeat_with(|| {
-            char::from_digit(fastrand::u32(0..16), 16).unwrap_or('0')
-        })
-        .take(n)
-        .collect()
+        std::iter::repeat_with(|| char::from_digit(fastrand::u32(0..16), 16).unwrap_or('0')).take(n).collect()
     };
     format!("{}-{}-{}-{}-{}", hex(8), hex(4), hex(4), hex(4), hex(12))
 }
@@ -328,21 +303,13 @@ fn common_fail(f: &Fail) -> Option<Resp> {
             "invalid_request",
             Some("Multiple client authentication methods (HTTP Basic and client_secret)"),
         ),
-        Fail::ClientMismatch => oauth_error(
-            400,
-            "invalid_request",
-            Some("client_id in the body differs from the HTTP Basic one"),
-        ),
-        Fail::Duplicate(k) => oauth_error(
-            400,
-            "invalid_request",
-            Some(&format!("Parameter included more than once: {k}")),
-        ),
-        Fail::NotString(k) => oauth_error(
-            400,
-            "invalid_request",
-            Some(&format!("Parameter must be a string: {k}")),
-        ),
+        Fail::ClientMismatch => {
+            oauth_error(400, "invalid_request", Some("client_id in the body differs from the HTTP Basic one"))
+        }
+        Fail::Duplicate(k) => {
+            oauth_error(400, "invalid_request", Some(&format!("Parameter included more than once: {k}")))
+        }
+        Fail::NotString(k) => oauth_error(400, "invalid_request", Some(&format!("Parameter must be a string: {k}"))),
         Fail::NotObject => oauth_error(400, "invalid_request", Some("The JSON body must be an object")),
         Fail::Missing(k) => oauth_error(400, "invalid_request", Some(&format!("Missing parameter: {k}"))),
         Fail::BadRefresh => oauth_error(400, "invalid_grant", Some("Token is not active")),
@@ -364,21 +331,11 @@ fn generic_fail(f: &Fail, used_basic: bool) -> Resp {
             }
         }
         Fail::BadUser => oauth_error(400, "invalid_grant", Some("Invalid username or password")),
-        Fail::NoDirect => oauth_error(
-            400,
-            "unauthorized_client",
-            Some("Client not allowed to use the password grant"),
-        ),
-        Fail::PublicCc => oauth_error(
-            400,
-            "unauthorized_client",
-            Some("Public clients cannot use client_credentials"),
-        ),
-        Fail::Unsupported(g) => oauth_error(
-            400,
-            "unsupported_grant_type",
-            Some(&format!("Unsupported grant_type: {g}")),
-        ),
+        Fail::NoDirect => oauth_error(400, "unauthorized_client", Some("Client not allowed to use the password grant")),
+        Fail::PublicCc => oauth_error(400, "unauthorized_client", Some("Public clients cannot use client_credentials")),
+        Fail::Unsupported(g) => {
+            oauth_error(400, "unsupported_grant_type", Some(&format!("Unsupported grant_type: {g}")))
+        }
         Fail::MissingGrant => oauth_error(400, "invalid_request", Some("Missing parameter: grant_type")),
         _ => oauth_error(
             400,
@@ -397,23 +354,13 @@ fn keycloak_fail(f: &Fail) -> Resp {
     }
     match f {
         Fail::BadUser => oauth_error(401, "invalid_grant", Some("Invalid user credentials")),
-        Fail::NoDirect => oauth_error(
-            400,
-            "unauthorized_client",
-            Some("Client not allowed for direct access grants"),
-        ),
-        Fail::PublicCc => oauth_error(
-            401,
-            "unauthorized_client",
-            Some("Public client not allowed to retrieve service account"),
-        ),
+        Fail::NoDirect => oauth_error(400, "unauthorized_client", Some("Client not allowed for direct access grants")),
+        Fail::PublicCc => {
+            oauth_error(401, "unauthorized_client", Some("Public client not allowed to retrieve service account"))
+        }
         Fail::Unsupported(_) => oauth_error(400, "unsupported_grant_type", Some("Unsupported grant_type")),
         Fail::MissingGrant => oauth_error(400, "invalid_request", Some("Missing form parameter: grant_type")),
-        _ => oauth_error(
-            401,
-            "invalid_client",
-            Some("Invalid client or Invalid client credentials"),
-        ),
+        _ => oauth_error(401, "invalid_client", Some("Invalid client or Invalid client credentials")),
     }
 }
 

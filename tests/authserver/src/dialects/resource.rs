@@ -9,10 +9,7 @@ use crate::state::{now_ms, Namespace};
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, token) = v.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
 pub fn resource(ns: &Namespace, headers: &HeaderMap) -> Resp {
@@ -27,9 +24,7 @@ pub fn resource(ns: &Namespace, headers: &HeaderMap) -> Resp {
         .filter(|info| now_ms() < info.expires_at_ms)
         .map(|info| (info.sub.clone(), info.client_id.clone()));
     match sub {
-        Some((sub, client_id)) if !forced => {
-            json(200, &json!({"ok": true, "sub": sub, "client_id": client_id}))
-        }
+        Some((sub, client_id)) if !forced => json(200, &json!({"ok": true, "sub": sub, "client_id": client_id})),
         _ => {
             st.stats.resource_401 += 1;
             with_header(

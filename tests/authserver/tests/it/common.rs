@@ -37,13 +37,10 @@ pub struct Resp {
 
 impl Resp {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
     }
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .get(name)
-            .map(|v| v.to_str().expect("ascii header").to_string())
+        self.headers.get(name).map(|v| v.to_str().expect("ascii header").to_string())
     }
     /// Asserts an OAuth error answer.
     pub fn assert_error(&self, status: u16, error: &str, description: Option<&str>) {
@@ -61,11 +58,7 @@ pub async fn read(r: reqwest::RequestBuilder) -> Resp {
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let body = resp.text().await.expect("body");
-    Resp {
-        status,
-        headers,
-        body,
-    }
+    Resp { status, headers, body }
 }
 
 /// `Authorization: Basic` per RFC 6749 §2.3.1 (form-urlencode both, then base64).
@@ -91,13 +84,7 @@ impl Ctx {
         self.form_auth(ns, path, pairs, None).await
     }
 
-    pub async fn form_auth(
-        &self,
-        ns: &str,
-        path: &str,
-        pairs: &[(&str, &str)],
-        authorization: Option<String>,
-    ) -> Resp {
+    pub async fn form_auth(&self, ns: &str, path: &str, pairs: &[(&str, &str)], authorization: Option<String>) -> Resp {
         let mut r = self
             .http
             .post(self.url(ns, path))
@@ -110,13 +97,7 @@ impl Ctx {
     }
 
     pub async fn json(&self, ns: &str, path: &str, body: &Value) -> Resp {
-        read(
-            self.http
-                .post(self.url(ns, path))
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.to_string()),
-        )
-        .await
+        read(self.http.post(self.url(ns, path)).header(CONTENT_TYPE, "application/json").body(body.to_string())).await
     }
 
     pub async fn get(&self, ns: &str, path: &str) -> Resp {
@@ -130,9 +111,7 @@ impl Ctx {
     }
 
     pub async fn script(&self, ns: &str, answers: Value) {
-        let r = self
-            .json(ns, "/_script", &serde_json::json!({ "answers": answers }))
-            .await;
+        let r = self.json(ns, "/_script", &serde_json::json!({ "answers": answers })).await;
         assert_eq!(r.status, 200, "{}", r.body);
     }
 
@@ -168,12 +147,7 @@ impl Ctx {
     }
 
     pub async fn resource(&self, ns: &str, token: &str) -> Resp {
-        read(
-            self.http
-                .get(self.url(ns, "/resource"))
-                .header(AUTHORIZATION, format!("Bearer {token}")),
-        )
-        .await
+        read(self.http.get(self.url(ns, "/resource")).header(AUTHORIZATION, format!("Bearer {token}"))).await
     }
 }
 
@@ -182,13 +156,10 @@ pub fn jwt_claims(token: &str) -> Value {
     use hmac::{Hmac, Mac};
     let parts: Vec<&str> = token.split('.').collect();
     assert_eq!(parts.len(), 3, "a JWT: {token}");
-    let header: Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).expect("b64")).expect("json");
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).expect("b64")).expect("json");
     assert_eq!(header, serde_json::json!({"alg": "HS256", "typ": "JWT"}));
-    let mut mac =
-        Hmac::<sha2::Sha256>::new_from_slice(tokenwell_authserver::JWT_KEY).expect("key");
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(tokenwell_authserver::JWT_KEY).expect("key");
     mac.update(format!("{}.{}", parts[0], parts[1]).as_bytes());
-    mac.verify_slice(&URL_SAFE_NO_PAD.decode(parts[2]).expect("b64"))
-        .expect("signature verifies");
+    mac.verify_slice(&URL_SAFE_NO_PAD.decode(parts[2]).expect("b64")).expect("signature verifies");
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("b64")).expect("json")
 }
