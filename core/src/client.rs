@@ -11,6 +11,7 @@ use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use crate::cache::shared::{Acquired, Shared};
 use crate::cache::{self, lock, Backoff, Entry, Flight, FlightFuture, FlightResult, Refresh, Slot};
 use crate::clock::{wall_now_ns, Clock};
 use crate::config::{ClientAuth, Config, Grant};
@@ -44,6 +45,8 @@ struct Inner {
     /// `None` = the system clock, read without a virtual call.
     clock: Option<Arc<dyn Clock>>,
     http: reqwest::Client,
+    /// The file or Redis cache, when configured.
+    shared: Option<Shared>,
     leeway_ns: i64,
     ahead_ns: i64,
     backoff_ns: i64,
@@ -86,8 +89,10 @@ impl Client {
         let settings = Settings::build(config)?;
         let http = transport::build_http(&settings)?;
         let slot = cache::slot(&settings.cache_key, settings.fingerprint);
+        let shared = Shared::open(&settings);
         Ok(Client {
             inner: Arc::new(Inner {
+                shared,
                 leeway_ns: dur_ns(settings.leeway),
                 ahead_ns: dur_ns(settings.refresh_ahead),
                 backoff_ns: dur_ns(settings.error_backoff),
@@ -142,7 +147,21 @@ impl Client {
     /// refresh token stays. Every client sharing the key sees it.
     pub fn invalidate(&self) {
         tracing::debug!(cache_key = %self.short_key(), "tokenwell: token invalidated");
+        let held = self.inner.slot.current.load().as_ref().and_then(|e| e.token.clone());
         self.inner.slot.invalidate();
+        if let (Some(token), Some(_)) = (held, &self.inner.shared) {
+            let inner = self.inner.clone();
+            let done = crate::runtime::block_on(async move {
+                let access = token.access_token().to_owned();
+                match &inner.shared {
+                    Some(sh) => sh.invalidate(&inner.settings, &access).await,
+                    None => Ok(()),
+                }
+            });
+            if let Err(e) | Ok(Err(e)) = done {
+                tracing::warn!("tokenwell: could not invalidate the shared cache entry: {e}");
+            }
+        }
     }
 
     /// Changes whenever the cached token of this key changes (renewal, invalidation), so a
@@ -252,7 +271,7 @@ impl Inner {
         }
         let me = self.clone();
         let task = crate::runtime::handle().spawn(async move {
-            let result = match AssertUnwindSafe(me.renew()).catch_unwind().await {
+            let result = match AssertUnwindSafe(me.renew(mode)).catch_unwind().await {
                 Ok(r) => r,
                 Err(_) => Err(Error::internal("tokenwell: a renewal panicked; this is a bug, please report it")),
             };
@@ -285,19 +304,74 @@ impl Inner {
         *lock(&self.slot.flight) = None;
     }
 
-    async fn renew(&self) -> FlightResult {
+    /// One renewal: adopt a token another process stored, or fetch one (holding the shared
+    /// cache's lock when there is one) and store it.
+    async fn renew(&self, mode: Mode) -> FlightResult {
+        let Some(sh) = &self.shared else {
+            return self.fetch(None, true).await;
+        };
+        let fresh = |t: &crate::token::StoredToken| {
+            Token::from_stored(t).is_some_and(|t| {
+                let (r, a) = self.points(&t);
+                self.now() < if mode == Mode::Foreground { r } else { a }
+            })
+        };
+        let (lock, current, refresh_ok) = match sh.acquire(&self.settings, fresh).await {
+            Acquired::Fresh(t) => match Token::from_stored(&t) {
+                Some(token) => {
+                    tracing::debug!("tokenwell: token taken from the shared cache");
+                    return Ok(self.commit(token));
+                }
+                None => (None, None, true),
+            },
+            Acquired::Locked { lock, current } => (Some(lock), current, true),
+            Acquired::Unavailable(e) => {
+                // Other hosts may hold the same refresh token; using it blind could be reuse.
+                tracing::warn!("tokenwell: {e}; fetching directly");
+                (None, None, !sh.is_redis())
+            }
+            Acquired::TimedOut => {
+                tracing::warn!("tokenwell: another process held the cache lock past `timeout`; fetching directly");
+                (None, None, false)
+            }
+        };
+        let shared_refresh = current.as_ref().and_then(|c| {
+            c.refresh_token.as_ref().map(|rt| Refresh {
+                token: SecretString::from(rt.clone()),
+                expires_at_ns: c.refresh_expires_at_ms.map(|m| m.saturating_mul(1_000_000)),
+            })
+        });
+        let result = self.fetch(shared_refresh, refresh_ok).await;
+        if let Ok(token) = &result {
+            if refresh_ok || !sh.is_redis() {
+                if let Err(e) = sh.store(&self.settings, &token.to_stored()).await {
+                    tracing::warn!("tokenwell: could not store the token in the shared cache: {e}");
+                }
+            }
+        }
+        if let Some(lock) = lock {
+            sh.release(&self.settings, lock).await;
+        }
+        result
+    }
+
+    /// Gets a token from the server: with the newest refresh token (the shared cache's, else
+    /// the memory's) when allowed, falling back once to the configured grant.
+    async fn fetch(&self, shared_refresh: Option<Refresh>, refresh_ok: bool) -> FlightResult {
         let s = &self.settings;
         let (url, auth) = self.endpoint().await?;
         let now = self.now();
-        let current = self.slot.current.load_full();
-        let refresh =
-            current.as_ref().and_then(|e| e.refresh.clone()).filter(|r| r.expires_at_ns.is_none_or(|x| x > now));
+        let memory_refresh = self.slot.current.load_full().and_then(|e| e.refresh.clone());
+        let refresh: Option<&Refresh> = shared_refresh
+            .as_ref()
+            .or(memory_refresh.as_deref())
+            .filter(|r| r.expires_at_ns.is_none_or(|x| x > now));
 
         if s.grant == Grant::RefreshToken {
             // The configured grant *is* a refresh: send the newest refresh token we know.
             let configured;
-            let r = match &refresh {
-                Some(r) => r.as_ref(),
+            let r = match refresh {
+                Some(r) => r,
                 None => {
                     let Some(rt) = s.refresh_token.clone() else {
                         return Err(Error::config("refresh_token", "grant `refresh_token` needs `refresh_token`"));
@@ -308,8 +382,8 @@ impl Inner {
             };
             return self.request(&url, auth, Grantee::Refresh(r)).await;
         }
-        if s.use_refresh_token {
-            if let Some(r) = &refresh {
+        if s.use_refresh_token && refresh_ok {
+            if let Some(r) = refresh {
                 match self.request(&url, auth, Grantee::Refresh(r)).await {
                     Ok(t) => return Ok(t),
                     Err(e) if e.oauth_error() == Some("invalid_grant") => {

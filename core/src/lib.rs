@@ -35,6 +35,7 @@ mod settings;
 mod token;
 mod transport;
 
+pub use cache::shared::{clear_entries, list_entries, CacheEntry};
 pub use client::Client;
 pub use clock::{wall_now_ns, Clock, ManualClock, SystemClock};
 pub use config::{camel_case, BodyFormat, ClientAuth, Config, Grant, KeyStyle, Scope, KEYS};

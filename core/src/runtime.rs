@@ -37,3 +37,13 @@ pub fn handle() -> Handle {
     *guard = Some((pid, rt));
     rt.handle().clone()
 }
+
+/// Runs `fut` on tokenwell's runtime and waits for it from a synchronous caller.
+pub fn block_on<F>(fut: F) -> Result<F::Output, crate::Error>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let task = handle().spawn(fut);
+    futures::executor::block_on(task).map_err(|e| crate::Error::internal(format!("tokenwell: a background task failed: {e}")))
+}

@@ -17,10 +17,35 @@ use crate::error::Error;
 use crate::preset;
 
 /// Which cache holds tokens.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CacheKind {
+pub(crate) enum CacheKind {
     /// One store per process.
     Memory,
+    /// One document per key in this folder.
+    File(std::path::PathBuf),
+    /// A Redis server shared by hosts.
+    Redis(std::sync::Arc<crate::cache::redis::RedisCache>),
+}
+
+/// Parses `cache`: `memory`, `file`, `file:/dir`, `redis://…`, `rediss://…`.
+pub(crate) fn parse_cache(spec: &str) -> Result<CacheKind, Error> {
+    match spec {
+        "memory" => Ok(CacheKind::Memory),
+        "file" => match crate::cache::file::default_dir() {
+            Some(d) => Ok(CacheKind::File(d)),
+            None => Err(Error::config("cache", "cache `file` needs XDG_CACHE_HOME or HOME to find its folder: use file:/some/dir")),
+        },
+        s if s.starts_with("file:") => {
+            let dir = &s["file:".len()..];
+            if dir.is_empty() {
+                return Err(Error::config("cache", "cache `file:` needs a folder after the colon, e.g. file:/var/cache/tokenwell"));
+            }
+            Ok(CacheKind::File(std::path::PathBuf::from(dir)))
+        }
+        s if s.starts_with("redis://") || s.starts_with("rediss://") => {
+            Ok(CacheKind::Redis(crate::cache::redis::RedisCache::for_url(s)?))
+        }
+        _ => Err(Error::config("cache", "`cache` must be memory, file, file:/some/dir, redis://… or rediss://…")),
+    }
 }
 
 pub(crate) struct Settings {
@@ -52,8 +77,8 @@ pub(crate) struct Settings {
     pub proxy: Option<reqwest::Proxy>,
     pub allow_http: bool,
     pub headers: reqwest::header::HeaderMap,
-    #[allow(dead_code)] // read by the shared caches (file, Redis)
     pub cache: CacheKind,
+    pub cache_secret: Option<SecretString>,
     pub cache_key: String,
     pub fingerprint: [u8; 32],
 }
@@ -369,9 +394,15 @@ impl Settings {
             allow_http,
             headers,
             cache,
+            cache_secret,
             cache_key,
             fingerprint,
         })
+    }
+
+    /// The credential fingerprint keyed with `key` (a shared cache's salt or `cache_secret`).
+    pub(crate) fn fingerprint_keyed(&self, key: &[u8]) -> [u8; 32] {
+        fingerprint(key, &[self.client_secret.as_ref(), self.password.as_ref(), self.refresh_token.as_ref()])
     }
 
     /// Every secret this configuration holds, to scrub server text of them.

@@ -111,6 +111,47 @@ impl Token {
         self.refresh_expires_at_ns
     }
 
+    /// The form a shared cache stores (DESIGN §5, docs/cache-format.md).
+    pub(crate) fn to_stored(&self) -> StoredToken {
+        StoredToken {
+            access_token: Some(self.access_token.clone()),
+            token_type: self.token_type.clone(),
+            issued_at_ms: self.issued_at_ns.div_euclid(1_000_000),
+            expires_at_ms: self.expires_at_ns.div_euclid(1_000_000),
+            refresh_token: self.refresh_token.clone(),
+            refresh_expires_at_ms: self.refresh_expires_at_ns.map(|n| n.div_euclid(1_000_000)),
+            scope: self.scope.clone(),
+            id_token: self.id_token.clone(),
+            extra: self.extra.clone(),
+        }
+    }
+
+    /// Rebuilds a token read from a shared cache; `None` when the entry holds no access token
+    /// (it was invalidated) or is inconsistent.
+    pub(crate) fn from_stored(s: &StoredToken) -> Option<Token> {
+        let access_token = s.access_token.clone().filter(|a| !a.is_empty())?;
+        if s.expires_at_ms <= s.issued_at_ms {
+            return None;
+        }
+        let token_type = if s.token_type.eq_ignore_ascii_case("bearer") || s.token_type.is_empty() {
+            "Bearer".to_owned()
+        } else {
+            s.token_type.clone()
+        };
+        Some(Token {
+            authorization: format!("{token_type} {access_token}"),
+            access_token,
+            token_type,
+            issued_at_ns: s.issued_at_ms.saturating_mul(1_000_000),
+            expires_at_ns: s.expires_at_ms.saturating_mul(1_000_000),
+            refresh_token: s.refresh_token.clone(),
+            refresh_expires_at_ns: s.refresh_expires_at_ms.map(|m| m.saturating_mul(1_000_000)),
+            scope: s.scope.clone(),
+            id_token: s.id_token.clone(),
+            extra: s.extra.clone(),
+        })
+    }
+
     /// Parses a token endpoint's 2xx JSON object. `issued_at_ns` is when the request was sent
     /// (a conservative start for `expires_in`). `previous_refresh` is kept when a refresh answer
     /// carries no new refresh token (RFC 6749 §6).
@@ -201,6 +242,36 @@ impl Token {
             id_token,
             extra: body,
         })
+    }
+}
+
+/// A token as a shared cache stores it. Times are Unix milliseconds. `access_token` is absent
+/// after an invalidation (the refresh token stays).
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct StoredToken {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+    #[serde(default)]
+    pub token_type: String,
+    pub issued_at_ms: i64,
+    pub expires_at_ms: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_expires_at_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub extra: Map<String, Value>,
+}
+
+impl Drop for StoredToken {
+    fn drop(&mut self) {
+        for s in [&mut self.access_token, &mut self.refresh_token, &mut self.id_token].into_iter().flatten() {
+            s.zeroize();
+        }
     }
 }
 

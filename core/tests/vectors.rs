@@ -253,6 +253,9 @@ async fn run_vector_inner(
     let secrets = secret_strings(v);
     let expect = v.get("expect").cloned().ok_or("no expect")?;
 
+    if let Ok(c) = Config::from_value(config.clone()) {
+        check_secrets_in_debug(&format!("{c:?}"), &secrets, "Config Debug", fails);
+    }
     let expects_config_error = expect.pointer("/error/code").and_then(Value::as_str) == Some("config");
     match build(&config) {
         Err(err) => {

@@ -216,9 +216,7 @@ pub async fn play(kind: &Kind, reset: impl FnOnce()) -> Result<Resp, Abort> {
 /// The body one byte every `ms`; the whole drip stops (connection aborted) after `MAX_WAIT_MS`.
 fn drip_body(body: String, ms: u64) -> Body {
     let bytes = Bytes::from(body);
-    let max_bytes = MAX_WAIT_MS
-        .checked_div(ms)
-        .map_or(bytes.len(), |n| n as usize);
+    let max_bytes = MAX_WAIT_MS.checked_div(ms).map_or(bytes.len(), |n| n as usize);
     let stream = futures::stream::unfold(0usize, move |i| {
         let bytes = bytes.clone();
         async move {

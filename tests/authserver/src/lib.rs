@@ -136,3 +136,12 @@ pub fn start_with(opts: Options) -> std::io::Result<Server> {
     };
     Ok(Server { addr, shutdown: Some(shutdown_tx), thread: Some(thread) })
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn server_handle_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<super::Server>();
+    }
+}

@@ -213,6 +213,17 @@ mod tests {
     }
 
     #[test]
+    fn at_most_max_namespaces() {
+        let r = Registry::default();
+        for i in 0..MAX_NAMESPACES {
+            assert!(r.get(&format!("n{i}")).is_some());
+        }
+        assert!(r.get("one-too-many").is_none());
+        // Existing ones are still served.
+        assert!(r.get("n0").is_some());
+    }
+
+    #[test]
     fn namespace_names() {
         assert!(valid_namespace("test-42_x"));
         assert!(!valid_namespace(""));

@@ -13,42 +13,59 @@ pub const AUDIENCE: &str = "https://butlrauth/";
 const LOGIN_SCOPE: &str = "openid profile email offline_access";
 const CLIENT_SCOPE: &str = "api";
 
-/// The JSON object body, or the answer to give instead.
-fn json_object(req: &TokenRequest) -> Result<&Map<String, Value>, Resp> {
-    if req.media != Media::Json {
-        return Err(text(415, "Unsupported Media Type"));
+/// A refusal: 415 (plain text) or an OAuth-style error body.
+enum Refuse {
+    Media,
+    Error(u16, &'static str, String),
+}
+
+impl Refuse {
+    fn bad(description: String) -> Refuse {
+        Refuse::Error(400, "invalid_request", description)
     }
-    match &req.json {
-        Some(Value::Object(obj)) => Ok(obj),
-        Some(_) => Err(oauth_error(400, "invalid_request", Some("body must be a JSON object"))),
-        None => Err(oauth_error(400, "invalid_request", Some("body is not valid JSON"))),
+
+    fn into_resp(self) -> Resp {
+        match self {
+            Refuse::Media => text(415, "Unsupported Media Type"),
+            Refuse::Error(status, error, d) => oauth_error(status, error, Some(&d)),
+        }
     }
 }
 
-fn string_field<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<&'a str, Resp> {
+/// The JSON object body, or the refusal to give instead.
+fn json_object(req: &TokenRequest) -> Result<&Map<String, Value>, Refuse> {
+    if req.media != Media::Json {
+        return Err(Refuse::Media);
+    }
+    match &req.json {
+        Some(Value::Object(obj)) => Ok(obj),
+        Some(_) => Err(Refuse::bad("body must be a JSON object".into())),
+        None => Err(Refuse::bad("body is not valid JSON".into())),
+    }
+}
+
+fn string_field<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<&'a str, Refuse> {
     match obj.get(key) {
         Some(Value::String(s)) => Ok(s),
-        None | Some(Value::Null) => Err(oauth_error(400, "invalid_request", Some(&format!("missing field: {key}")))),
-        Some(_) => Err(oauth_error(400, "invalid_request", Some(&format!("field must be a string: {key}")))),
+        None | Some(Value::Null) => Err(Refuse::bad(format!("missing field: {key}"))),
+        Some(_) => Err(Refuse::bad(format!("field must be a string: {key}"))),
     }
 }
 
 pub fn login(ns: &Namespace, req: &TokenRequest) -> Resp {
-    match try_login(ns, req) {
-        Ok(r) | Err(r) => r,
-    }
+    try_login(ns, req).unwrap_or_else(Refuse::into_resp)
 }
 
-fn try_login(ns: &Namespace, req: &TokenRequest) -> Result<Resp, Resp> {
+fn try_login(ns: &Namespace, req: &TokenRequest) -> Result<Resp, Refuse> {
     let obj = json_object(req)?;
-    if let Some(k) = obj.keys().find(|k| *k != "username" && *k != "password") {
-        return Err(oauth_error(400, "invalid_request", Some(&format!("unexpected field: {k}"))));
+    if let Some(k) = obj.keys().filter(|k| *k != "username" && *k != "password").min() {
+        return Err(Refuse::bad(format!("unexpected field: {k}")));
     }
     let username = string_field(obj, "username")?;
     let password = string_field(obj, "password")?;
     let mut st = ns.lock();
     if st.settings.users.get(username).map(String::as_str) != Some(password) {
-        return Err(oauth_error(403, "access_denied", Some("Wrong email or password.")));
+        return Err(Refuse::Error(403, "access_denied", "Wrong email or password.".into()));
     }
     let scope = st.settings.scope.clone().unwrap_or_else(|| LOGIN_SCOPE.into());
     let g =
@@ -70,27 +87,25 @@ fn try_login(ns: &Namespace, req: &TokenRequest) -> Result<Resp, Resp> {
 }
 
 pub fn clients_login(ns: &Namespace, req: &TokenRequest) -> Resp {
-    match try_clients_login(ns, req) {
-        Ok(r) | Err(r) => r,
-    }
+    try_clients_login(ns, req).unwrap_or_else(Refuse::into_resp)
 }
 
-fn try_clients_login(ns: &Namespace, req: &TokenRequest) -> Result<Resp, Resp> {
+fn try_clients_login(ns: &Namespace, req: &TokenRequest) -> Result<Resp, Refuse> {
     let obj = json_object(req)?;
     let client_id = string_field(obj, "client_id")?;
     let secret = string_field(obj, "client_secret")?;
     let audience = string_field(obj, "audience")?;
     let grant_type = string_field(obj, "grant_type")?;
     if grant_type != "client_credentials" {
-        return Err(oauth_error(400, "unsupported_grant_type", Some(&format!("unsupported grant_type: {grant_type}"))));
+        return Err(Refuse::Error(400, "unsupported_grant_type", format!("unsupported grant_type: {grant_type}")));
     }
     let mut st = ns.lock();
     let ok = st.settings.clients.get(client_id).and_then(|c| c.secret.as_deref()) == Some(secret);
     if !ok {
-        return Err(oauth_error(401, "access_denied", Some("Unauthorized")));
+        return Err(Refuse::Error(401, "access_denied", "Unauthorized".into()));
     }
     if audience != AUDIENCE {
-        return Err(oauth_error(403, "access_denied", Some(&format!("Service not enabled within domain: {audience}"))));
+        return Err(Refuse::Error(403, "access_denied", format!("Service not enabled within domain: {audience}")));
     }
     let requested = match obj.get("scope") {
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),

@@ -269,6 +269,11 @@ fn success(d: &Dialect, s: &Settings, t: &Issued, scope: Option<&str>) -> Map<St
             out.insert("token_type".into(), json!("Bearer"));
             if let Some(rt) = &t.refresh_token {
                 out.insert("refresh_token".into(), json!(rt));
+                // The generic endpoint states the refresh token's life (when it has one), as many
+                // servers do; IdentityServer does not.
+                if *d == Dialect::Generic && t.refresh_expires_in > 0 {
+                    out.insert("refresh_expires_in".into(), json!(t.refresh_expires_in));
+                }
             }
         }
     }

@@ -54,6 +54,8 @@ async fn namespaces_are_isolated() {
     let at = c.alice("b").await["access_token"].as_str().expect("at").to_string();
     assert_eq!(c.resource("b", &at).await.status, 200);
     assert_eq!(c.resource("a", &at).await.status, 401);
+    // Unknown paths are 404.
+    assert_eq!(c.get("a", "/nope").await.status, 404);
     // Bad namespace names are 404.
     let r = read(c.http.get(format!("{}/t/bad.name/_stats", c.srv.url()))).await;
     assert_eq!(r.status, 404);
@@ -375,4 +377,18 @@ async fn reset_restores_defaults() {
     // Defaults are back: alice exists, no script answer is left.
     c.alice(ns).await;
     assert_eq!(c.get(ns, "/_reset").await.status, 405);
+}
+
+#[tokio::test]
+async fn dropping_the_server_stops_it() {
+    let srv = tokenwell_authserver::start().expect("start");
+    let port = srv.port();
+    assert_eq!(srv.url(), format!("http://127.0.0.1:{port}"));
+    // A keep-alive connection is open when it stops.
+    let http = crate::common::client();
+    let r = http.get(format!("{}/_stats", srv.url())).send().await.expect("serves");
+    assert_eq!(r.status(), 200);
+    drop(srv);
+    assert!(tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err());
+    assert!(http.get(format!("http://127.0.0.1:{port}/_stats")).send().await.is_err());
 }

@@ -29,6 +29,7 @@ async fn generic_client_credentials_form_and_jwt() {
     assert_eq!(j["expires_in"], 300);
     assert_eq!(j["scope"], "read");
     assert!(j.get("refresh_token").is_none());
+    assert!(j.get("refresh_expires_in").is_none());
     let claims = jwt_claims(j["access_token"].as_str().expect("token"));
     assert_eq!(claims["sub"], "service-account-app");
     assert_eq!(claims["azp"], "app");
@@ -52,6 +53,7 @@ async fn generic_password_json_body_and_basic() {
     assert_eq!(r.status, 200, "{}", r.body);
     let j = r.json();
     assert!(j["refresh_token"].is_string());
+    assert_eq!(j["refresh_expires_in"], 1800);
     assert!(j.get("scope").is_none());
     assert_eq!(jwt_claims(j["access_token"].as_str().expect("at"))["sub"], "user@example.com");
 
@@ -213,6 +215,30 @@ async fn keycloak_success() {
     assert!(j.get("refresh_token").is_none());
     assert!(j.get("id_token").is_none());
     assert_eq!(jwt_claims(j["access_token"].as_str().expect("at"))["sub"], "service-account-admin-cli");
+
+    // Refresh at the Keycloak endpoint rotates the refresh token.
+    let r = c
+        .form(
+            "kc",
+            KC,
+            &[
+                ("grant_type", "password"),
+                ("client_id", "BinarlyClient"),
+                ("username", "alice"),
+                ("password", "wonderland"),
+            ],
+        )
+        .await;
+    let rt = r.json()["refresh_token"].as_str().expect("rt").to_string();
+    let r = c
+        .form("kc", KC, &[("grant_type", "refresh_token"), ("client_id", "BinarlyClient"), ("refresh_token", &rt)])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let j = r.json();
+    assert_ne!(j["refresh_token"], rt.as_str());
+    assert_eq!(j["refresh_expires_in"], 1800);
+    assert_eq!(j["scope"], "profile email");
+    assert!(j.get("id_token").is_none());
 }
 
 #[tokio::test]
@@ -255,6 +281,16 @@ async fn keycloak_errors() {
     c.form(ns, KC, &[("grant_type", "refresh_token"), ("client_id", "BinarlyClient"), ("refresh_token", "unknown")])
         .await
         .assert_error(400, "invalid_grant", Some("Token is not active"));
+    c.form(ns, KC, &[("grant_type", "client_credentials"), ("client_id", "BinarlyClient")]).await.assert_error(
+        401,
+        "unauthorized_client",
+        Some("Public client not allowed to retrieve service account"),
+    );
+    c.form(ns, KC, &[("client_id", "BinarlyClient")]).await.assert_error(
+        400,
+        "invalid_request",
+        Some("Missing form parameter: grant_type"),
+    );
 }
 
 #[tokio::test]
@@ -290,6 +326,14 @@ async fn butlr_login() {
     let s = c.stats(ns).await;
     assert_eq!(s["by_grant"]["password"], 5);
     assert_eq!(s["issued"], 1);
+
+    // The login's refresh token works at the generic endpoint, for any client.
+    let rt = j["refresh_token"].as_str().expect("rt");
+    let r = c
+        .form(ns, "/token", &[("grant_type", "refresh_token"), ("client_id", "public-app"), ("refresh_token", rt)])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(jwt_claims(r.json()["access_token"].as_str().expect("at"))["sub"], "user@example.com");
 }
 
 #[tokio::test]
@@ -350,6 +394,7 @@ async fn connect_token() {
     assert_eq!(j["token_type"], "Bearer");
     assert_eq!(j["expires_in"], 300);
     assert_eq!(j["scope"], "read write");
+    assert!(j.get("refresh_expires_in").is_none());
     let rt = j["refresh_token"].as_str().expect("rt").to_string();
     let r = c
         .form(

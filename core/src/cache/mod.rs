@@ -14,6 +14,11 @@ use secrecy::SecretString;
 use crate::error::Error;
 use crate::token::Token;
 
+pub(crate) mod document;
+pub(crate) mod file;
+pub(crate) mod redis;
+pub(crate) mod shared;
+
 pub(crate) type FlightResult = Result<Arc<Token>, Error>;
 pub(crate) type FlightFuture = Shared<BoxFuture<'static, FlightResult>>;
 

@@ -1,0 +1,129 @@
+//! `tw_client`: an engine client plus what the warm path needs (a process-unique id for the
+//! per-thread mirror, and the engine's generation counter for the token's cache key).
+
+use std::ffi::{c_char, CStr};
+use std::ptr;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use engine::{wall_now_ns, Client, Config};
+
+use crate::error::{tw_error, Failure};
+use crate::mirror::{self, Answer, Want};
+use crate::token::tw_token;
+
+/// A client built from one configuration. Safe to use from many threads at once; free it with
+/// `tw_client_free` once no thread uses it.
+pub struct tw_client {
+    client: Client,
+    id: u64,
+    generation: &'static AtomicU64,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl tw_client {
+    fn answer(&self, generation: u64, token: std::sync::Arc<engine::Token>) -> Result<*mut tw_token, Failure> {
+        let answer = Answer {
+            client: self.id,
+            generation,
+            cached_until: self.client.renew_at_ns(&token),
+            token_until: self.client.fresh_until_ns(&token),
+        };
+        mirror::hand_out(answer, token)
+    }
+}
+
+/// Builds a client from a JSON object of DESIGN §2's keys; `${NAME}` inside strings is
+/// replaced by the environment variable. Every configuration error is reported here.
+///
+/// # Safety
+/// `json` is NULL or a NUL-terminated string; `err` is NULL or points to a writable pointer.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_new_json(json: *const c_char, err: *mut *mut tw_error) -> *mut tw_client {
+    crate::guard(err, || {
+        if json.is_null() {
+            return Err(Failure::Config("tw_client_new_json: the configuration text is NULL"));
+        }
+        // SAFETY: checked non-NULL; the caller passes a NUL-terminated string.
+        let text = unsafe { CStr::from_ptr(json) }
+            .to_str()
+            .map_err(|_| Failure::Config("tw_client_new_json: the configuration is not UTF-8"))?;
+        let client = Client::new(Config::from_json(text)?)?;
+        let generation = client.generation_cell();
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        Ok(Box::into_raw(Box::new(tw_client { client, id, generation })))
+    })
+}
+
+/// A valid token: the cached one while it is fresh (no I/O), else the result of the one
+/// renewal all callers share; blocks the calling thread meanwhile. NULL and `*err` set on
+/// failure.
+///
+/// # Safety
+/// `client` is NULL or a live client; `err` is NULL or points to a writable pointer.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_token(client: *const tw_client, err: *mut *mut tw_error) -> *mut tw_token {
+    crate::guard(err, || {
+        // SAFETY: a non-NULL `client` is a live handle (the caller's contract).
+        let c = unsafe { client.as_ref() }.ok_or(Failure::Internal("tw_client_token: the client is NULL"))?;
+        let generation = c.generation.load(Ordering::Acquire);
+        if let Some(t) = mirror::lookup(c.id, generation, wall_now_ns(), Want::Token) {
+            return Ok(t);
+        }
+        let token = match c.client.try_token() {
+            Some(t) => t,
+            None => c.client.token_blocking()?,
+        };
+        c.answer(generation, token)
+    })
+}
+
+/// The cached token if one is valid, else NULL. No I/O, never starts a renewal, never blocks.
+///
+/// # Safety
+/// `client` is NULL or a live client.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_cached(client: *const tw_client) -> *mut tw_token {
+    crate::quiet(ptr::null_mut(), || {
+        // SAFETY: a non-NULL `client` is a live handle (the caller's contract).
+        let Some(c) = (unsafe { client.as_ref() }) else { return ptr::null_mut() };
+        let generation = c.generation.load(Ordering::Acquire);
+        if let Some(t) = mirror::lookup(c.id, generation, wall_now_ns(), Want::Cached) {
+            return t;
+        }
+        match c.client.cached() {
+            Some(token) => c.answer(generation, token).unwrap_or(ptr::null_mut()),
+            None => ptr::null_mut(),
+        }
+    })
+}
+
+/// Drops the cached access token (a resource server answered 401); the next
+/// `tw_client_token` renews it. Reaches every client built from the same configuration.
+///
+/// # Safety
+/// `client` is NULL (a no-op) or a live client.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_invalidate(client: *const tw_client) {
+    crate::quiet((), || {
+        // SAFETY: a non-NULL `client` is a live handle (the caller's contract).
+        if let Some(c) = unsafe { client.as_ref() } {
+            c.client.invalidate();
+        }
+    })
+}
+
+/// Frees a client; NULL is a no-op. Tokens it returned stay valid until freed themselves.
+///
+/// # Safety
+/// `client` is NULL or a live client that no other thread is using.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_free(client: *mut tw_client) {
+    crate::quiet((), || {
+        if !client.is_null() {
+            // SAFETY: the handle came from `Box::into_raw` in `tw_client_new_json`, freed once.
+            let c = unsafe { Box::from_raw(client) };
+            mirror::forget(c.id);
+        }
+    })
+}

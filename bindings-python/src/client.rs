@@ -1,0 +1,209 @@
+//! `tokenwell._native.Client` (subclassed by the public `tokenwell.Client`): construction from
+//! keyword arguments, and how each call waits. Nothing here decides when to fetch; the core does.
+//! `token()` asks the core's `try_token()` while holding the GIL and waits only when it says
+//! None, with the GIL released; `_notify` waits on the core's runtime for `token_async()`.
+
+use std::cell::RefCell;
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use futures::FutureExt;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyType};
+use serde_json::{Map, Value};
+use tokenwell::{Client, Config, Error, Token};
+
+use crate::convert::{to_value, Unsupported};
+use crate::errors::{config_error, guard, panicked, to_pyerr};
+use crate::token::PyToken;
+
+/// How often a blocked `token()` wakes to let Ctrl-C (KeyboardInterrupt) through.
+const SIGNAL_POLL: Duration = Duration::from_millis(100);
+
+thread_local! {
+    /// A configuration `from_profile` hands to `__new__` (same thread, GIL held).
+    static PENDING: RefCell<Option<Config>> = const { RefCell::new(None) };
+}
+
+/// The last token handed out and its Python object: while the core keeps returning the same
+/// `Arc<Token>`, Python gets the same object and nothing is allocated.
+#[derive(Default)]
+struct Mirror {
+    last: Mutex<Option<(Arc<Token>, Py<PyToken>)>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Mirror {
+    #[inline]
+    fn wrap(&self, py: Python<'_>, token: Arc<Token>) -> PyResult<Py<PyToken>> {
+        if let Some((arc, obj)) = lock(&self.last).as_ref() {
+            if Arc::ptr_eq(arc, &token) {
+                return Ok(obj.clone_ref(py));
+            }
+        }
+        // Allocate and drop Python objects outside the lock: either may run a GC pass, and
+        // with it arbitrary code that could ask this client for a token.
+        let obj = Py::new(py, PyToken { inner: token.clone() })?;
+        let old = lock(&self.last).replace((token, obj.clone_ref(py)));
+        drop(old);
+        Ok(obj)
+    }
+}
+
+/// Gets, caches and renews OAuth 2.0 tokens; configured with the keys of DESIGN §2.
+#[pyclass(frozen, subclass, module = "tokenwell._native", name = "Client")]
+pub struct PyClient {
+    client: Client,
+    mirror: Arc<Mirror>,
+    summary: String,
+}
+
+fn config_from_kwargs(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Config> {
+    let mut map = Map::new();
+    for (k, v) in kwargs.map(|d| d.iter().collect::<Vec<_>>()).unwrap_or_default() {
+        let key: String = k.extract()?;
+        // An unknown key is reported as such by the core, whatever its value.
+        let value = if tokenwell::KEYS.contains(&key.as_str()) {
+            to_value(&v).map_err(|Unsupported(what)| {
+                config_error(py, &key, format!("`{key}` cannot be {what}: give a str, int, float, bool, list or dict"))
+            })?
+        } else {
+            Value::Null
+        };
+        map.insert(key, value);
+    }
+    guard(|| Config::from_value(Value::Object(map))).map_err(|e| to_pyerr(py, &e))
+}
+
+/// What a repr shows: where tokens come from, never a credential.
+fn summary(c: &Config) -> String {
+    let mut parts = Vec::new();
+    let mut add = |name: &str, v: Option<&str>| {
+        if let Some(v) = v {
+            parts.push(format!("{name}={v:?}"));
+        }
+    };
+    add("preset", c.preset.as_deref());
+    add("token_url", c.token_url.as_deref().map(|u| u.split(['?', '#']).next().unwrap_or_default()).filter(|u| !u.contains('@')));
+    add("issuer", c.issuer.as_deref().filter(|u| !u.contains('@')));
+    add("realm", c.realm.as_deref());
+    add("grant", c.grant.map(|g| g.as_str()));
+    add("client_id", c.client_id.as_deref());
+    parts.join(", ")
+}
+
+/// Waits for a token on the core's runtime and hands the result to `done` there.
+fn spawn_wait(client: &Client, done: impl FnOnce(Result<Arc<Token>, Error>) + Send + 'static) -> Result<(), Error> {
+    let client = client.clone();
+    let handle = guard(|| Ok(tokenwell::runtime::handle()))?;
+    handle.spawn(async move {
+        let result = AssertUnwindSafe(client.token()).catch_unwind().await.unwrap_or_else(|_| Err(panicked()));
+        done(result);
+    });
+    Ok(())
+}
+
+#[pymethods]
+impl PyClient {
+    #[new]
+    #[pyo3(signature = (**config))]
+    fn new(py: Python<'_>, config: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let pending = PENDING.with(|p| p.borrow_mut().take());
+        let config = match pending {
+            Some(c) if config.is_none_or(|d| d.is_empty()) => c,
+            _ => config_from_kwargs(py, config)?,
+        };
+        let summary = summary(&config);
+        let client = guard(|| Client::new(config)).map_err(|e| to_pyerr(py, &e))?;
+        Ok(PyClient { client, mirror: Arc::default(), summary })
+    }
+
+    /// A client from a `[profiles.NAME]` table of the CLI's configuration file.
+    #[classmethod]
+    #[pyo3(signature = (name=None))]
+    fn from_profile<'py>(cls: &Bound<'py, PyType>, name: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+        let config = crate::profile::load(cls.py(), name)?;
+        PENDING.with(|p| *p.borrow_mut() = Some(config));
+        let made = cls.call0();
+        PENDING.with(|p| p.borrow_mut().take());
+        made
+    }
+
+    /// A valid token: the cached one (no I/O), else one fetch shared with every other caller;
+    /// waits with the GIL released.
+    fn token(&self, py: Python<'_>) -> PyResult<Py<PyToken>> {
+        if let Some(t) = self.client.try_token() {
+            return self.mirror.wrap(py, t);
+        }
+        let (tx, mut rx) = mpsc::channel();
+        spawn_wait(&self.client, move |r| {
+            let _ = tx.send(r);
+        })
+        .map_err(|e| to_pyerr(py, &e))?;
+        loop {
+            let (back, got) = py.detach(move || {
+                let got = rx.recv_timeout(SIGNAL_POLL);
+                (rx, got)
+            });
+            rx = back;
+            match got {
+                Ok(Ok(t)) => return self.mirror.wrap(py, t),
+                Ok(Err(e)) => return Err(to_pyerr(py, &e)),
+                // Ctrl-C gives up waiting; the shared fetch goes on for the other callers.
+                Err(RecvTimeoutError::Timeout) => py.check_signals()?,
+                Err(RecvTimeoutError::Disconnected) => return Err(to_pyerr(py, &panicked())),
+            }
+        }
+    }
+
+    /// The cached token if it is still valid, else None. No I/O; never starts a renewal.
+    fn cached(&self, py: Python<'_>) -> PyResult<Option<Py<PyToken>>> {
+        self.client.cached().map(|t| self.mirror.wrap(py, t)).transpose()
+    }
+
+    /// What `token()` would return without waiting (may start a background renewal), else None.
+    fn _try_token(&self, py: Python<'_>) -> PyResult<Option<Py<PyToken>>> {
+        self.client.try_token().map(|t| self.mirror.wrap(py, t)).transpose()
+    }
+
+    /// Waits for a token on tokenwell's runtime, then calls `callback(token, None)` or
+    /// `callback(None, exception)` from that thread (with the GIL).
+    fn _notify(&self, py: Python<'_>, callback: Py<PyAny>) -> PyResult<()> {
+        let mirror = self.mirror.clone();
+        spawn_wait(&self.client, move |result| {
+            let _ = Python::try_attach(|py| {
+                let args = match result {
+                    Ok(t) => mirror.wrap(py, t).map(|t| (t.into_any(), py.None())),
+                    Err(e) => Ok((py.None(), to_pyerr(py, &e).into_value(py).into_any())),
+                };
+                if let Err(e) = args.and_then(|a| callback.call1(py, a)) {
+                    e.write_unraisable(py, Some(callback.bind(py)));
+                }
+            });
+        })
+        .map_err(|e| to_pyerr(py, &e))
+    }
+
+    /// Drops the cached access token (a resource server answered 401); the refresh token stays.
+    /// Every client with the same configuration sees it.
+    fn invalidate(&self) -> PyResult<()> {
+        Python::attach(|py| guard(|| Ok(self.client.invalidate())).map_err(|e| to_pyerr(py, &e)))
+    }
+
+    /// The cache key (hex SHA-256 of the token URL, grant, client id, …; never a secret).
+    #[getter]
+    fn cache_key(&self) -> &str {
+        self.client.cache_key()
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let ty = slf.get_type();
+        let module = ty.getattr("__module__")?.to_string();
+        Ok(format!("{module}.{}({})", ty.qualname()?, slf.get().summary))
+    }
+}

@@ -1,0 +1,72 @@
+//! Forwards the core's log records (tracing events reach the `log` crate) to Python's `logging`,
+//! logger `tokenwell` and its children. Only the core's own targets are forwarded; the core
+//! never logs a secret, so records pass through unchanged.
+
+use log::{Level, LevelFilter, Log, Metadata, Record};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyTuple;
+
+struct PythonLogger;
+
+static LOGGER: PythonLogger = PythonLogger;
+static GET_LOGGER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// Installs the forwarder unless another extension module already installed a `log` logger.
+pub(crate) fn install() {
+    if log::set_logger(&LOGGER).is_ok() {
+        log::set_max_level(LevelFilter::Debug);
+    }
+}
+
+fn python_level(level: Level) -> u8 {
+    match level {
+        Level::Error => 40,
+        Level::Warn => 30,
+        Level::Info => 20,
+        Level::Debug => 10,
+        Level::Trace => 5,
+    }
+}
+
+impl Log for PythonLogger {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        metadata.target().starts_with("tokenwell")
+    }
+
+    fn log(&self, record: &Record<'_>) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        // `try_attach`: nothing is logged while the interpreter shuts down (a renewal may still
+        // be running on the core's threads then).
+        let _ = Python::try_attach(|py| {
+            // A log call must not clobber an exception the caller is about to raise.
+            let pending = PyErr::take(py);
+            if let Err(e) = emit(py, record) {
+                e.write_unraisable(py, None);
+            }
+            if let Some(p) = pending {
+                p.restore(py);
+            }
+        });
+    }
+
+    fn flush(&self) {}
+}
+
+fn emit(py: Python<'_>, record: &Record<'_>) -> PyResult<()> {
+    let name = record.target().replace("::", ".");
+    let level = python_level(record.level());
+    let logger = GET_LOGGER.import(py, "logging", "getLogger")?.call1((name.as_str(),))?;
+    if !logger.call_method1("isEnabledFor", (level,))?.is_truthy()? {
+        return Ok(());
+    }
+    let message = record.args().to_string();
+    let made = logger.call_method1(
+        "makeRecord",
+        (name, level, record.file().unwrap_or("<rust>"), record.line().unwrap_or(0), message, PyTuple::empty(py), py.None()),
+    )?;
+    logger.call_method1("handle", (made,))?;
+    Ok(())
+}

@@ -1,0 +1,320 @@
+//! The shared caches (file, Redis) as the renewal sees them: wait for or take the per-key lock,
+//! read the entry another process may have written, store the new token, invalidate. Entries are
+//! served only when their credential fingerprint matches; a failing cache degrades to fetching
+//! directly, never to an error.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use secrecy::ExposeSecret;
+
+use super::document::{self, Miss, SealKey};
+use super::file::FileCache;
+use super::redis::RedisCache;
+use crate::cache::lock;
+use crate::clock::wall_now_ns;
+use crate::error::Error;
+use crate::settings::{CacheKind, Settings};
+use crate::token::StoredToken;
+
+pub(crate) enum Backend {
+    File(FileCache),
+    Redis(Arc<RedisCache>),
+}
+
+pub(crate) enum Lock {
+    File(#[allow(dead_code)] std::fs::File),
+    Redis(String),
+}
+
+pub(crate) enum Acquired {
+    /// Another process renewed: use its token.
+    Fresh(StoredToken),
+    /// This caller holds the lock; `current` is the verified entry, if any (for its refresh token).
+    Locked { lock: Lock, current: Option<StoredToken> },
+    /// The cache failed: fetch directly (and do not use a refresh token others may hold).
+    Unavailable(Error),
+    /// Another holder did not finish within `timeout`: fetch directly.
+    TimedOut,
+}
+
+pub(crate) struct Shared {
+    backend: Backend,
+    seal: Option<SealKey>,
+    fingerprint: Mutex<Option<[u8; 32]>>,
+}
+
+/// A refresh token without a stated lifetime keeps a Redis entry this long.
+const REFRESH_DEFAULT_TTL: Duration = Duration::from_secs(24 * 3600);
+
+fn now_ms() -> i64 {
+    wall_now_ns() / 1_000_000
+}
+
+impl Shared {
+    /// The shared cache of these settings, or `None` for `memory`. A cache that cannot be
+    /// opened is reported and skipped: tokens are still fetched.
+    pub fn open(s: &Settings) -> Option<Shared> {
+        let backend = match &s.cache {
+            CacheKind::Memory => return None,
+            CacheKind::File(dir) => match FileCache::open(dir) {
+                Ok(f) => Backend::File(f),
+                Err(e) => {
+                    tracing::warn!("tokenwell: {e}; continuing with the in-memory cache only");
+                    return None;
+                }
+            },
+            CacheKind::Redis(r) => Backend::Redis(r.clone()),
+        };
+        let seal = s.cache_secret.as_ref().map(|c| SealKey::derive(c.expose_secret()));
+        Some(Shared { backend, seal, fingerprint: Mutex::new(None) })
+    }
+
+    async fn salt(&self, s: &Settings) -> Result<Vec<u8>, Error> {
+        match &self.backend {
+            Backend::File(f) => f.salt(),
+            Backend::Redis(r) => r.salt(s.timeout).await,
+        }
+    }
+
+    /// The credential fingerprint keyed with `cache_secret`, else with the cache's salt.
+    async fn fingerprint(&self, s: &Settings, reread: bool) -> Result<[u8; 32], Error> {
+        if !reread {
+            if let Some(fp) = *lock(&self.fingerprint) {
+                return Ok(fp);
+            }
+        }
+        let fp = match &s.cache_secret {
+            Some(c) => s.fingerprint_keyed(c.expose_secret().as_bytes()),
+            None => s.fingerprint_keyed(&self.salt(s).await?),
+        };
+        *lock(&self.fingerprint) = Some(fp);
+        Ok(fp)
+    }
+
+    async fn load_raw(&self, s: &Settings) -> Result<Option<Vec<u8>>, Error> {
+        match &self.backend {
+            Backend::File(f) => f.load(&s.cache_key),
+            Backend::Redis(r) => r.load(&s.cache_key, s.timeout).await,
+        }
+    }
+
+    /// The entry for this key and these credentials, if there is a readable one.
+    async fn load(&self, s: &Settings) -> Result<Option<StoredToken>, Error> {
+        let Some(bytes) = self.load_raw(s).await? else { return Ok(None) };
+        let fp = self.fingerprint(s, false).await?;
+        match document::decode(&bytes, &s.cache_key, &fp, self.seal.as_ref()) {
+            Ok(t) => Ok(Some(t)),
+            Err(Miss::OtherCredentials) if s.cache_secret.is_none() && matches!(self.backend, Backend::Redis(_)) => {
+                // Redis may have lost the salt key and another host set a new one: re-read it once.
+                let fp2 = self.fingerprint(s, true).await?;
+                if fp2 == fp {
+                    return Ok(None);
+                }
+                Ok(document::decode(&bytes, &s.cache_key, &fp2, self.seal.as_ref()).ok())
+            }
+            Err(Miss::Corrupt(why)) => {
+                tracing::warn!("tokenwell: ignoring the shared cache entry ({why}); it will be replaced");
+                Ok(None)
+            }
+            Err(Miss::OtherCredentials) => {
+                tracing::debug!("tokenwell: the shared cache entry was fetched with other credentials; not served");
+                Ok(None)
+            }
+            Err(Miss::CannotUnseal) => {
+                tracing::warn!("tokenwell: the shared cache entry is sealed with another cache_secret; not served");
+                Ok(None)
+            }
+        }
+    }
+
+    async fn try_lock(&self, s: &Settings) -> Result<Option<Lock>, Error> {
+        match &self.backend {
+            Backend::File(f) => Ok(f.try_lock(&s.cache_key)?.map(Lock::File)),
+            Backend::Redis(r) => {
+                let hold = s.timeout * (s.retries + 1) + Duration::from_secs(1);
+                Ok(r.try_lock(&s.cache_key, hold, s.timeout).await?.map(Lock::Redis))
+            }
+        }
+    }
+
+    pub async fn release(&self, s: &Settings, lock: Lock) {
+        match (lock, &self.backend) {
+            (Lock::Redis(token), Backend::Redis(r)) => r.unlock(&s.cache_key, token, s.timeout).await,
+            (Lock::File(f), _) => drop(f),
+            (Lock::Redis(_), _) => {}
+        }
+    }
+
+    /// Waits (at most `timeout`) until this caller holds the key's lock or another process has
+    /// stored a token that `fresh` accepts.
+    pub async fn acquire(&self, s: &Settings, fresh: impl Fn(&StoredToken) -> bool) -> Acquired {
+        let deadline = tokio::time::Instant::now() + s.timeout;
+        let poll = match self.backend {
+            Backend::File(_) => Duration::from_millis(10),
+            Backend::Redis(_) => Duration::from_millis(25),
+        };
+        let mut logged = false;
+        loop {
+            match self.load(s).await {
+                Ok(Some(t)) if fresh(&t) => return Acquired::Fresh(t),
+                Ok(_) => {}
+                Err(e) => return Acquired::Unavailable(e),
+            }
+            match self.try_lock(s).await {
+                Ok(Some(lock)) => {
+                    // Re-read under the lock: the holder before us may have just stored.
+                    return match self.load(s).await {
+                        Ok(Some(t)) if fresh(&t) => {
+                            self.release(s, lock).await;
+                            Acquired::Fresh(t)
+                        }
+                        Ok(current) => Acquired::Locked { lock, current },
+                        Err(e) => {
+                            self.release(s, lock).await;
+                            Acquired::Unavailable(e)
+                        }
+                    };
+                }
+                Ok(None) => {
+                    if !logged {
+                        tracing::debug!("tokenwell: another process is renewing this token; waiting for it");
+                        logged = true;
+                    }
+                }
+                Err(e) => return Acquired::Unavailable(e),
+            }
+            if tokio::time::Instant::now() + poll > deadline {
+                return Acquired::TimedOut;
+            }
+            tokio::time::sleep(poll).await;
+        }
+    }
+
+    pub async fn store(&self, s: &Settings, token: &StoredToken) -> Result<(), Error> {
+        let fp = self.fingerprint(s, false).await?;
+        let bytes = document::encode(&s.cache_key, &fp, token, self.seal.as_ref(), now_ms());
+        match &self.backend {
+            Backend::File(f) => f.store(&s.cache_key, &bytes),
+            Backend::Redis(r) => r.store(&s.cache_key, bytes, ttl(token), s.timeout).await,
+        }
+    }
+
+    /// Drops the access token from the entry if it still holds `access_token` (a newer one
+    /// stays); the refresh token stays in either case.
+    pub async fn invalidate(&self, s: &Settings, access_token: &str) -> Result<(), Error> {
+        let Some(mut entry) = self.load(s).await? else { return Ok(()) };
+        if entry.access_token.as_deref() != Some(access_token) {
+            return Ok(());
+        }
+        entry.access_token = None;
+        self.store(s, &entry).await
+    }
+
+    pub fn is_redis(&self) -> bool {
+        matches!(self.backend, Backend::Redis(_))
+    }
+}
+
+/// The longer of the access and refresh tokens' remaining lifetimes.
+fn ttl(t: &StoredToken) -> Duration {
+    let now = now_ms();
+    let access = (t.expires_at_ms - now).max(0);
+    let refresh = match (&t.refresh_token, t.refresh_expires_at_ms) {
+        (None, _) => 0,
+        (Some(_), Some(at)) => (at - now).max(0),
+        (Some(_), None) => REFRESH_DEFAULT_TTL.as_millis() as i64,
+    };
+    Duration::from_millis(access.max(refresh).max(1000) as u64)
+}
+
+/// What `tokenwell cache list` shows of an entry: never a token.
+#[derive(Debug, Clone)]
+pub struct CacheEntry {
+    /// The cache key.
+    pub key: String,
+    /// When the access token expires (absent when sealed or invalidated).
+    pub expires_at: Option<SystemTime>,
+    /// Whether the entry holds a refresh token (unknown, `None`, when sealed).
+    pub has_refresh_token: Option<bool>,
+    /// Sealed with a `cache_secret`.
+    pub sealed: bool,
+}
+
+fn summary(key: &str, bytes: &[u8]) -> CacheEntry {
+    let v: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
+    let at = |ms: Option<i64>| ms.filter(|m| *m > 0).map(|m| UNIX_EPOCH + Duration::from_millis(m as u64));
+    let token = &v["token"];
+    let sealed = v.get("sealed").is_some();
+    CacheEntry {
+        key: key.to_owned(),
+        expires_at: if token["access_token"].is_string() { at(token["expires_at_ms"].as_i64()) } else { None },
+        has_refresh_token: if sealed { None } else { Some(token["refresh_token"].is_string()) },
+        sealed,
+    }
+}
+
+fn backend_for(cache: &str) -> Result<Backend, Error> {
+    match crate::settings::parse_cache(cache)? {
+        CacheKind::Memory => Err(Error::config("cache", "the memory cache lives in one process: nothing to list or clear")),
+        CacheKind::File(dir) => Ok(Backend::File(FileCache::open(&dir)?)),
+        CacheKind::Redis(r) => Ok(Backend::Redis(r)),
+    }
+}
+
+/// Lists the entries of a shared cache (`file`, `file:/dir`, `redis://…`). Never shows tokens.
+pub fn list_entries(cache: &str) -> Result<Vec<CacheEntry>, Error> {
+    let timeout = Duration::from_secs(10);
+    match backend_for(cache)? {
+        Backend::File(f) => {
+            let mut out = Vec::new();
+            for key in f.keys()? {
+                if let Some(bytes) = f.load(&key)? {
+                    out.push(summary(&key, &bytes));
+                }
+            }
+            Ok(out)
+        }
+        Backend::Redis(r) => crate::runtime::block_on(async move {
+            let mut out = Vec::new();
+            for key in r.keys(timeout).await? {
+                if let Some(bytes) = r.load(&key, timeout).await? {
+                    out.push(summary(&key, &bytes));
+                }
+            }
+            Ok(out)
+        })?,
+    }
+}
+
+/// Removes one key's entry, or every tokenwell entry when `key` is `None`; returns how many.
+pub fn clear_entries(cache: &str, key: Option<&str>) -> Result<usize, Error> {
+    let timeout = Duration::from_secs(10);
+    match backend_for(cache)? {
+        Backend::File(f) => {
+            let keys = match key {
+                Some(k) => vec![k.to_owned()],
+                None => f.keys()?,
+            };
+            let mut n = 0;
+            for k in keys {
+                n += usize::from(f.remove(&k)?);
+            }
+            Ok(n)
+        }
+        Backend::Redis(r) => {
+            let key = key.map(str::to_owned);
+            crate::runtime::block_on(async move {
+                let keys = match key {
+                    Some(k) => vec![k],
+                    None => r.keys(timeout).await?,
+                };
+                let mut n = 0;
+                for k in keys {
+                    n += usize::from(r.remove(&k, timeout).await?);
+                }
+                Ok(n)
+            })?
+        }
+    }
+}
