@@ -11,6 +11,7 @@ cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 have cc || need_apt+=(build-essential)
 have pkg-config || need_apt+=(pkg-config)
+have redis-server || [ -x /usr/bin/redis-server ] || need_apt+=(redis-server)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "deps: installing ${need_apt[*]} from Debian's packages"

@@ -21,6 +21,18 @@ pub struct tw_client {
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
+/// A NUL-terminated string the C caller promises is NULL or valid.
+fn c_str<'a>(s: *const c_char) -> Option<&'a CStr> {
+    // SAFETY: the header's contract: a non-NULL pointer is a NUL-terminated string.
+    (!s.is_null()).then(|| unsafe { CStr::from_ptr(s) })
+}
+
+/// The client behind a pointer the C caller promises is NULL or live.
+fn live<'a>(client: *const tw_client) -> Option<&'a tw_client> {
+    // SAFETY: the header's contract: a non-NULL client is a live handle from this library.
+    unsafe { client.as_ref() }
+}
+
 impl tw_client {
     fn answer(&self, generation: u64, token: std::sync::Arc<engine::Token>) -> Result<*mut tw_token, Failure> {
         let answer = Answer {
@@ -35,17 +47,11 @@ impl tw_client {
 
 /// Builds a client from a JSON object of DESIGN §2's keys; `${NAME}` inside strings is
 /// replaced by the environment variable. Every configuration error is reported here.
-///
-/// # Safety
-/// `json` is NULL or a NUL-terminated string; `err` is NULL or points to a writable pointer.
 #[no_mangle]
-pub unsafe extern "C" fn tw_client_new_json(json: *const c_char, err: *mut *mut tw_error) -> *mut tw_client {
+pub extern "C" fn tw_client_new_json(json: *const c_char, err: *mut *mut tw_error) -> *mut tw_client {
     crate::guard(err, || {
-        if json.is_null() {
-            return Err(Failure::Config("tw_client_new_json: the configuration text is NULL"));
-        }
-        // SAFETY: checked non-NULL; the caller passes a NUL-terminated string.
-        let text = unsafe { CStr::from_ptr(json) }
+        let text = c_str(json)
+            .ok_or(Failure::Config("tw_client_new_json: the configuration text is NULL"))?
             .to_str()
             .map_err(|_| Failure::Config("tw_client_new_json: the configuration is not UTF-8"))?;
         let client = Client::new(Config::from_json(text)?)?;
@@ -58,14 +64,10 @@ pub unsafe extern "C" fn tw_client_new_json(json: *const c_char, err: *mut *mut 
 /// A valid token: the cached one while it is fresh (no I/O), else the result of the one
 /// renewal all callers share; blocks the calling thread meanwhile. NULL and `*err` set on
 /// failure.
-///
-/// # Safety
-/// `client` is NULL or a live client; `err` is NULL or points to a writable pointer.
 #[no_mangle]
-pub unsafe extern "C" fn tw_client_token(client: *const tw_client, err: *mut *mut tw_error) -> *mut tw_token {
+pub extern "C" fn tw_client_token(client: *const tw_client, err: *mut *mut tw_error) -> *mut tw_token {
     crate::guard(err, || {
-        // SAFETY: a non-NULL `client` is a live handle (the caller's contract).
-        let c = unsafe { client.as_ref() }.ok_or(Failure::Internal("tw_client_token: the client is NULL"))?;
+        let c = live(client).ok_or(Failure::Internal("tw_client_token: the client is NULL"))?;
         let generation = c.generation.load(Ordering::Acquire);
         if let Some(t) = mirror::lookup(c.id, generation, wall_now_ns(), Want::Token) {
             return Ok(t);
@@ -79,14 +81,10 @@ pub unsafe extern "C" fn tw_client_token(client: *const tw_client, err: *mut *mu
 }
 
 /// The cached token if one is valid, else NULL. No I/O, never starts a renewal, never blocks.
-///
-/// # Safety
-/// `client` is NULL or a live client.
 #[no_mangle]
-pub unsafe extern "C" fn tw_client_cached(client: *const tw_client) -> *mut tw_token {
+pub extern "C" fn tw_client_cached(client: *const tw_client) -> *mut tw_token {
     crate::quiet(ptr::null_mut(), || {
-        // SAFETY: a non-NULL `client` is a live handle (the caller's contract).
-        let Some(c) = (unsafe { client.as_ref() }) else { return ptr::null_mut() };
+        let Some(c) = live(client) else { return ptr::null_mut() };
         let generation = c.generation.load(Ordering::Acquire);
         if let Some(t) = mirror::lookup(c.id, generation, wall_now_ns(), Want::Cached) {
             return t;
@@ -100,29 +98,20 @@ pub unsafe extern "C" fn tw_client_cached(client: *const tw_client) -> *mut tw_t
 
 /// Drops the cached access token (a resource server answered 401); the next
 /// `tw_client_token` renews it. Reaches every client built from the same configuration.
-///
-/// # Safety
-/// `client` is NULL (a no-op) or a live client.
 #[no_mangle]
-pub unsafe extern "C" fn tw_client_invalidate(client: *const tw_client) {
+pub extern "C" fn tw_client_invalidate(client: *const tw_client) {
     crate::quiet((), || {
-        // SAFETY: a non-NULL `client` is a live handle (the caller's contract).
-        if let Some(c) = unsafe { client.as_ref() } {
+        if let Some(c) = live(client) {
             c.client.invalidate();
         }
     })
 }
 
 /// Frees a client; NULL is a no-op. Tokens it returned stay valid until freed themselves.
-///
-/// # Safety
-/// `client` is NULL or a live client that no other thread is using.
 #[no_mangle]
-pub unsafe extern "C" fn tw_client_free(client: *mut tw_client) {
+pub extern "C" fn tw_client_free(client: *mut tw_client) {
     crate::quiet((), || {
-        if !client.is_null() {
-            // SAFETY: the handle came from `Box::into_raw` in `tw_client_new_json`, freed once.
-            let c = unsafe { Box::from_raw(client) };
+        if let Some(c) = crate::reclaim(client) {
             mirror::forget(c.id);
         }
     })

@@ -178,10 +178,7 @@ pub extern "C" fn tw_error_body(err: *const tw_error) -> *const c_char {
 #[no_mangle]
 pub extern "C" fn tw_error_free(err: *mut tw_error) {
     crate::quiet((), || {
-        if !err.is_null() {
-            // SAFETY: `err` came from `Box::into_raw` in this library and is freed once.
-            drop(unsafe { Box::from_raw(err) });
-        }
+        drop(crate::reclaim(err));
     })
 }
 

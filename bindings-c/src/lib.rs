@@ -11,14 +11,16 @@ mod token;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-pub use client::{tw_client, tw_client_cached, tw_client_free, tw_client_invalidate, tw_client_new_json, tw_client_token};
+pub use client::{
+    tw_client, tw_client_cached, tw_client_free, tw_client_invalidate, tw_client_new_json, tw_client_token,
+};
 pub use error::{
     tw_code, tw_code_name, tw_error, tw_error_body, tw_error_code, tw_error_description, tw_error_free, tw_error_key,
     tw_error_message, tw_error_oauth_error, tw_error_status, tw_error_uri,
 };
 pub use token::{
     tw_token, tw_token_access_token, tw_token_authorization, tw_token_expires_at, tw_token_extra_json, tw_token_free,
-    tw_token_id_token, tw_token_refresh_token, tw_token_scope, tw_token_token_type,
+    tw_token_id_token, tw_token_refresh_expires_at, tw_token_refresh_token, tw_token_scope, tw_token_token_type,
 };
 
 use error::Failure;
@@ -45,4 +47,11 @@ fn guard<T>(err: *mut *mut tw_error, f: impl FnOnce() -> Result<*mut T, Failure>
 /// Runs `f` behind a panic boundary for functions that report no error; a panic gives `dflt`.
 fn quiet<T: Copy>(dflt: T, f: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or(dflt)
+}
+
+/// Takes back ownership of a handle this library gave out; NULL gives `None`.
+fn reclaim<T>(handle: *mut T) -> Option<Box<T>> {
+    // SAFETY: the header's contract: a non-NULL handle came from `Box::into_raw` here and is
+    // freed exactly once.
+    (!handle.is_null()).then(|| unsafe { Box::from_raw(handle) })
 }

@@ -6,6 +6,7 @@ use std::ffi::{c_char, CString};
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{fence, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::UNIX_EPOCH;
 
 use engine::{Error, Token};
 use zeroize::Zeroize;
@@ -24,6 +25,7 @@ pub struct tw_token {
     id_token: Option<CString>,
     extra_json: CString,
     expires_at: i64,
+    refresh_expires_at: i64,
 }
 
 impl tw_token {
@@ -31,7 +33,9 @@ impl tw_token {
     pub(crate) fn create(token: Arc<Token>, refs: usize) -> Result<NonNull<tw_token>, Failure> {
         let exact = |s: &str| {
             CString::new(s).map_err(|_| {
-                Failure::Engine(Error::internal("tokenwell: the token contains a NUL byte, which a C string cannot carry"))
+                Failure::Engine(Error::internal(
+                    "tokenwell: the token contains a NUL byte, which a C string cannot carry",
+                ))
             })
         };
         let lossy = |s: &str| CString::new(s.split('\0').next().unwrap_or("")).unwrap_or_default();
@@ -45,6 +49,10 @@ impl tw_token {
             scope: token.scope().map(lossy),
             extra_json: lossy(&token.extra_json()),
             expires_at: token.expires_at_unix(),
+            refresh_expires_at: token
+                .refresh_expires_at()
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_secs().min(i64::MAX as u64) as i64),
             token,
         };
         Ok(NonNull::from(Box::leak(Box::new(handle))))
@@ -120,6 +128,13 @@ pub extern "C" fn tw_token_authorization(token: *const tw_token) -> *const c_cha
 #[no_mangle]
 pub extern "C" fn tw_token_expires_at(token: *const tw_token) -> i64 {
     read(token, 0, |t| t.expires_at)
+}
+
+/// When the refresh token expires, in Unix seconds (Keycloak's `refresh_expires_in`); 0 when
+/// there is no refresh token or the server did not say.
+#[no_mangle]
+pub extern "C" fn tw_token_refresh_expires_at(token: *const tw_token) -> i64 {
+    read(token, 0, |t| t.refresh_expires_at)
 }
 
 /// The refresh token, or NULL when none was issued.

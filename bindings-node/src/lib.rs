@@ -29,11 +29,15 @@ pub struct NativeClient {
 pub fn create_client(config_json: String, on_log: Option<logging::LogFn>) -> Either<NativeClient, ErrorData> {
     let built = serde_json::from_str(&config_json)
         .map_err(|e| Error::internal(format!("tokenwell: the configuration did not reach native code as JSON: {e}")))
-        .and_then(|value| Config::from_value_styled(value, KeyStyle::Camel, false))
-        .and_then(Client::new);
-    match built {
+        .and_then(|value| Config::from_value_styled(value, KeyStyle::Camel, false));
+    let config = match built {
+        Ok(c) => c,
+        Err(e) => return Either::B(ErrorData::from(&e)),
+    };
+    match Client::new(config) {
         Ok(client) => Either::A(NativeClient { client, _log: on_log.map(logging::add_sink) }),
-        Err(e) => Either::B(ErrorData::from(&e)),
+        // The core names keys in snake_case past parsing; Node users write camelCase.
+        Err(e) => Either::B(ErrorData::from(&e).with_camel_keys()),
     }
 }
 

@@ -5,11 +5,12 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Once};
 
+use napi::bindgen_prelude::FnArgs;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Status;
 
 /// `(level, message) => void`, called on the JS thread of the env that registered it.
-pub type LogFn = ThreadsafeFunction<(String, String), (), (String, String), Status, false, true>;
+pub type LogFn = ThreadsafeFunction<FnArgs<(String, String)>, (), FnArgs<(String, String)>, Status, false, true>;
 
 #[derive(Default)]
 struct Sinks {
@@ -95,7 +96,7 @@ impl log::Log for Forward {
         }
         let targets: Vec<Arc<LogFn>> = sinks().list.iter().map(|(_, f)| f.clone()).collect();
         for f in targets {
-            f.call((level.to_owned(), message.to_owned()), ThreadsafeFunctionCallMode::NonBlocking);
+            f.call(FnArgs::from((level.to_owned(), message.to_owned())), ThreadsafeFunctionCallMode::NonBlocking);
         }
     }
 

@@ -89,7 +89,10 @@ fn summary(c: &Config) -> String {
         }
     };
     add("preset", c.preset.as_deref());
-    add("token_url", c.token_url.as_deref().map(|u| u.split(['?', '#']).next().unwrap_or_default()).filter(|u| !u.contains('@')));
+    add(
+        "token_url",
+        c.token_url.as_deref().map(|u| u.split(['?', '#']).next().unwrap_or_default()).filter(|u| !u.contains('@')),
+    );
     add("issuer", c.issuer.as_deref().filter(|u| !u.contains('@')));
     add("realm", c.realm.as_deref());
     add("grant", c.grant.map(|g| g.as_str()));

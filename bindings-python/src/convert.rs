@@ -28,10 +28,15 @@ pub(crate) fn to_value(obj: &Bound<'_, PyAny>) -> Result<Value, Unsupported> {
         return Err(Unsupported("an integer too large".into()));
     }
     if let Ok(f) = obj.cast::<PyFloat>() {
-        return Number::from_f64(f.value()).map(Value::Number).ok_or_else(|| Unsupported("a NaN or infinite float".into()));
+        return Number::from_f64(f.value())
+            .map(Value::Number)
+            .ok_or_else(|| Unsupported("a NaN or infinite float".into()));
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        return s.to_cow().map(|s| Value::String(s.into_owned())).map_err(|_| Unsupported("a str that is not valid UTF-8".into()));
+        return s
+            .to_cow()
+            .map(|s| Value::String(s.into_owned()))
+            .map_err(|_| Unsupported("a str that is not valid UTF-8".into()));
     }
     if let Ok(d) = obj.cast::<PyDict>() {
         let mut map = Map::new();

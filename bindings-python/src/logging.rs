@@ -58,14 +58,32 @@ impl Log for PythonLogger {
 fn emit(py: Python<'_>, record: &Record<'_>) -> PyResult<()> {
     let name = record.target().replace("::", ".");
     let level = python_level(record.level());
-    let logger = GET_LOGGER.import(py, "logging", "getLogger")?.call1((name.as_str(),))?;
+    let get_logger = GET_LOGGER.get_or_try_init(py, || -> PyResult<_> {
+        // A library's logger gets a NullHandler (the logging HOWTO's advice): with logging not
+        // configured, records are dropped instead of printed by logging's last-resort handler
+        // (errors are raised anyway).
+        let logging = py.import("logging")?;
+        logging
+            .call_method1("getLogger", ("tokenwell",))?
+            .call_method1("addHandler", (logging.getattr("NullHandler")?.call0()?,))?;
+        Ok(logging.getattr("getLogger")?.unbind())
+    })?;
+    let logger = get_logger.bind(py).call1((name.as_str(),))?;
     if !logger.call_method1("isEnabledFor", (level,))?.is_truthy()? {
         return Ok(());
     }
     let message = record.args().to_string();
     let made = logger.call_method1(
         "makeRecord",
-        (name, level, record.file().unwrap_or("<rust>"), record.line().unwrap_or(0), message, PyTuple::empty(py), py.None()),
+        (
+            name,
+            level,
+            record.file().unwrap_or("<rust>"),
+            record.line().unwrap_or(0),
+            message,
+            PyTuple::empty(py),
+            py.None(),
+        ),
     )?;
     logger.call_method1("handle", (made,))?;
     Ok(())

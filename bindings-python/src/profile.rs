@@ -24,9 +24,8 @@ pub(crate) fn load(py: Python<'_>, name: Option<&str>) -> PyResult<Config> {
     let text = std::fs::read_to_string(&path).map_err(|e| {
         config_error(py, "profile", format!("cannot read the profiles file {} ({e}): create it", path.display()))
     })?;
-    let doc: toml::Table = toml::from_str(&text).map_err(|e| {
-        config_error(py, "profile", format!("{} is not valid TOML: {}", path.display(), e.message()))
-    })?;
+    let doc: toml::Table = toml::from_str(&text)
+        .map_err(|e| config_error(py, "profile", format!("{} is not valid TOML: {}", path.display(), e.message())))?;
     let profiles = doc.get("profiles").and_then(toml::Value::as_table);
     let names = || profiles.map(|p| p.keys().cloned().collect::<Vec<_>>().join(", ")).unwrap_or_default();
     let chosen = match (name, profiles) {
@@ -39,7 +38,10 @@ pub(crate) fn load(py: Python<'_>, name: Option<&str>) -> PyResult<Config> {
         (_, None) => None,
     };
     let Some((chosen, table)) = chosen else {
-        let wanted = name.map_or_else(|| "no profile named `default` (and more than one profile)".to_owned(), |n| format!("no profile `{n}`"));
+        let wanted = name.map_or_else(
+            || "no profile named `default` (and more than one profile)".to_owned(),
+            |n| format!("no profile `{n}`"),
+        );
         return Err(config_error(py, "profile", format!("{}: {wanted} (profiles: {})", path.display(), names())));
     };
     let Some(table) = table.as_table() else {

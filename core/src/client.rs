@@ -362,10 +362,8 @@ impl Inner {
         let (url, auth) = self.endpoint().await?;
         let now = self.now();
         let memory_refresh = self.slot.current.load_full().and_then(|e| e.refresh.clone());
-        let refresh: Option<&Refresh> = shared_refresh
-            .as_ref()
-            .or(memory_refresh.as_deref())
-            .filter(|r| r.expires_at_ns.is_none_or(|x| x > now));
+        let refresh: Option<&Refresh> =
+            shared_refresh.as_ref().or(memory_refresh.as_deref()).filter(|r| r.expires_at_ns.is_none_or(|x| x > now));
 
         if s.grant == Grant::RefreshToken {
             // The configured grant *is* a refresh: send the newest refresh token we know.

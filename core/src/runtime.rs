@@ -45,5 +45,6 @@ where
     F::Output: Send + 'static,
 {
     let task = handle().spawn(fut);
-    futures::executor::block_on(task).map_err(|e| crate::Error::internal(format!("tokenwell: a background task failed: {e}")))
+    futures::executor::block_on(task)
+        .map_err(|e| crate::Error::internal(format!("tokenwell: a background task failed: {e}")))
 }

@@ -32,12 +32,18 @@ pub(crate) fn parse_cache(spec: &str) -> Result<CacheKind, Error> {
         "memory" => Ok(CacheKind::Memory),
         "file" => match crate::cache::file::default_dir() {
             Some(d) => Ok(CacheKind::File(d)),
-            None => Err(Error::config("cache", "cache `file` needs XDG_CACHE_HOME or HOME to find its folder: use file:/some/dir")),
+            None => Err(Error::config(
+                "cache",
+                "cache `file` needs XDG_CACHE_HOME or HOME to find its folder: use file:/some/dir",
+            )),
         },
         s if s.starts_with("file:") => {
             let dir = &s["file:".len()..];
             if dir.is_empty() {
-                return Err(Error::config("cache", "cache `file:` needs a folder after the colon, e.g. file:/var/cache/tokenwell"));
+                return Err(Error::config(
+                    "cache",
+                    "cache `file:` needs a folder after the colon, e.g. file:/var/cache/tokenwell",
+                ));
             }
             Ok(CacheKind::File(std::path::PathBuf::from(dir)))
         }
@@ -303,29 +309,7 @@ impl Settings {
             }
         };
 
-        let cache = match c.cache.as_deref().unwrap_or("memory") {
-            "memory" => CacheKind::Memory,
-            other
-                if other == "file"
-                    || other.starts_with("file:")
-                    || other.starts_with("redis://")
-                    || other.starts_with("rediss://") =>
-            {
-                return Err(Error::config(
-                    "cache",
-                    format!(
-                        "cache `{}` is not available in this build yet: use `memory`",
-                        other.split(':').next().unwrap_or(other)
-                    ),
-                ));
-            }
-            _ => {
-                return Err(Error::config(
-                    "cache",
-                    "`cache` must be memory, file, file:/some/dir, redis://… or rediss://…",
-                ))
-            }
-        };
+        let cache = parse_cache(c.cache.as_deref().unwrap_or("memory"))?;
 
         let scope = c.scope.as_ref().map(|s| s.items()).unwrap_or_default();
         let endpoint = match (&token_url, &issuer) {

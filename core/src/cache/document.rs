@@ -67,9 +67,8 @@ pub(crate) fn encode(key: &str, fp: &[u8; 32], token: &StoredToken, seal: Option
                 nonce.copy_from_slice(&Sha256::digest(now_ms.to_be_bytes())[..12]);
             }
             let cipher = Aes256Gcm::new_from_slice(k.0.as_slice()).ok();
-            let sealed = cipher.and_then(|c| {
-                c.encrypt(Nonce::from_slice(&nonce), Payload { msg: &plain, aad: key.as_bytes() }).ok()
-            });
+            let sealed = cipher
+                .and_then(|c| c.encrypt(Nonce::from_slice(&nonce), Payload { msg: &plain, aad: key.as_bytes() }).ok());
             let mut out = nonce.to_vec();
             out.extend(sealed.unwrap_or_default());
             (None, Some(b64().encode(out)))

@@ -111,7 +111,8 @@ impl FileCache {
                 let _ = fs::remove_file(&path);
             }
             let mut salt = [0u8; 32];
-            getrandom::getrandom(&mut salt).map_err(|e| Error::cache(format!("no randomness for the cache salt ({e})")))?;
+            getrandom::getrandom(&mut salt)
+                .map_err(|e| Error::cache(format!("no randomness for the cache salt ({e})")))?;
             let tmp = self.dir.join(format!(".salt.{}.tmp", std::process::id()));
             let mut f = OpenOptions::new()
                 .write(true)

@@ -65,11 +65,8 @@ impl RedisCache {
         let config = redis::AsyncConnectionConfig::new()
             .set_connection_timeout(Some(timeout))
             .set_response_timeout(Some(timeout));
-        let c = self
-            .client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await
-            .map_err(|e| err(&self.shown, e))?;
+        let c =
+            self.client.get_multiplexed_async_connection_with_config(&config).await.map_err(|e| err(&self.shown, e))?;
         *guard = Some((pid, c.clone()));
         Ok(c)
     }
@@ -100,11 +97,13 @@ impl RedisCache {
 
     pub async fn salt(&self, timeout: Duration) -> Result<Vec<u8>, Error> {
         let mut fresh = [0u8; 32];
-        getrandom::getrandom(&mut fresh).map_err(|e| Error::cache(format!("no randomness for the cache salt ({e})")))?;
+        getrandom::getrandom(&mut fresh)
+            .map_err(|e| Error::cache(format!("no randomness for the cache salt ({e})")))?;
         let fresh = super::document::hex(&fresh);
         let salt: Option<String> = self
             .run(timeout, |mut c| async move {
-                let _: Option<String> = redis::cmd("SET").arg(SALT_KEY).arg(&fresh).arg("NX").query_async(&mut c).await?;
+                let _: Option<String> =
+                    redis::cmd("SET").arg(SALT_KEY).arg(&fresh).arg("NX").query_async(&mut c).await?;
                 c.get(SALT_KEY).await
             })
             .await?;
@@ -170,7 +169,8 @@ impl RedisCache {
                 Ok(out)
             })
             .await?;
-        let mut keys: Vec<String> = all.iter().filter_map(|k| k.strip_prefix("tokenwell:v1:tok:")).map(str::to_owned).collect();
+        let mut keys: Vec<String> =
+            all.iter().filter_map(|k| k.strip_prefix("tokenwell:v1:tok:")).map(str::to_owned).collect();
         keys.sort();
         Ok(keys)
     }

@@ -256,7 +256,9 @@ fn summary(key: &str, bytes: &[u8]) -> CacheEntry {
 
 fn backend_for(cache: &str) -> Result<Backend, Error> {
     match crate::settings::parse_cache(cache)? {
-        CacheKind::Memory => Err(Error::config("cache", "the memory cache lives in one process: nothing to list or clear")),
+        CacheKind::Memory => {
+            Err(Error::config("cache", "the memory cache lives in one process: nothing to list or clear"))
+        }
         CacheKind::File(dir) => Ok(Backend::File(FileCache::open(&dir)?)),
         CacheKind::Redis(r) => Ok(Backend::Redis(r)),
     }
