@@ -173,6 +173,12 @@ const char *tw_token_authorization(const tw_token *token);
 int64_t tw_token_expires_at(const tw_token *token);
 
 /**
+ * When the refresh token expires, in Unix seconds (Keycloak's `refresh_expires_in`); 0 when
+ * there is no refresh token or the server did not say.
+ */
+int64_t tw_token_refresh_expires_at(const tw_token *token);
+
+/**
  * The refresh token, or NULL when none was issued.
  */
 const char *tw_token_refresh_token(const tw_token *token);

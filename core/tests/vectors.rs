@@ -48,22 +48,21 @@ fn load_vectors() -> Vec<Vector> {
     out
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn vectors() {
+/// One test per vector (libtest-mimic), so `cargo test` lists and counts each case and a
+/// failing vector never hides another.
+fn main() {
+    let args = libtest_mimic::Arguments::from_args();
     let vectors = load_vectors();
     assert!(!vectors.is_empty(), "no vectors found");
 
     // Environment first, before any client reads it (names are unique across vectors).
     let mut env_seen: BTreeMap<String, (String, String)> = BTreeMap::new();
-    let mut failures: Vec<String> = Vec::new();
     for vec in &vectors {
         if let Some(env) = vec.v.get("env").and_then(Value::as_object) {
             for (name, value) in env {
                 let value = value.as_str().unwrap_or_default().to_string();
                 if let Some((other, prev)) = env_seen.get(name) {
-                    if *prev != value {
-                        failures.push(format!("{}: env {name} also set differently by {other}", vec.stem));
-                    }
+                    assert_eq!(*prev, value, "{}: env {name} also set differently by {other}", vec.stem);
                 }
                 env_seen.insert(name.clone(), (vec.stem.clone(), value.clone()));
                 std::env::set_var(name, &value);
@@ -71,43 +70,33 @@ async fn vectors() {
         }
     }
 
-    let srv = tokenwell_authserver::start().unwrap();
-    let root = srv.url().to_string();
-    let root = root.trim_end_matches('/').to_string();
+    let srv = Arc::new(tokenwell_authserver::start().expect("test server"));
+    let root = srv.url().trim_end_matches('/').to_string();
     let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(10)).build().expect("control client");
+    let rt =
+        Arc::new(tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build().expect("runtime"));
 
-    let total = vectors.len();
-    let mut handles = Vec::new();
-    for vec in vectors {
-        let root = root.clone();
-        let http = http.clone();
-        let stem = vec.stem.clone();
-        let handle = tokio::spawn(async move {
-            match tokio::time::timeout(VECTOR_LIMIT, run_vector(&vec, &root, &http)).await {
-                Ok(f) => f,
-                Err(_) => vec![format!("did not finish within {} s", VECTOR_LIMIT.as_secs())],
-            }
-        });
-        handles.push((stem, handle));
-    }
-    let mut failed_vectors = 0;
-    for (stem, handle) in handles {
-        let result = match handle.await {
-            Ok(f) => f,
-            Err(e) => vec![format!("runner panicked: {e}")],
-        };
-        if !result.is_empty() {
-            failed_vectors += 1;
-            for f in result {
-                failures.push(format!("{stem}: {f}"));
-            }
-        }
-    }
-    drop(srv);
-    if !failures.is_empty() {
-        panic!("{failed_vectors} of {total} vectors failed ({} checks):\n  {}", failures.len(), failures.join("\n  "));
-    }
-    eprintln!("all {total} vectors passed");
+    let trials = vectors
+        .into_iter()
+        .map(|vec| {
+            let (root, http, rt, _srv) = (root.clone(), http.clone(), rt.clone(), srv.clone());
+            let name = vec.stem.clone();
+            libtest_mimic::Trial::test(name, move || {
+                let fails = rt.block_on(async {
+                    match tokio::time::timeout(VECTOR_LIMIT, run_vector(&vec, &root, &http)).await {
+                        Ok(f) => f,
+                        Err(_) => vec![format!("did not finish within {} s", VECTOR_LIMIT.as_secs())],
+                    }
+                });
+                if fails.is_empty() {
+                    Ok(())
+                } else {
+                    Err(fails.join("\n  ").into())
+                }
+            })
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
 }
 
 /// Replaces `{server}` and `{tmp}` in every string value, at any depth.

@@ -1,0 +1,102 @@
+"""Process-level behaviour: a forked child can use a client (tokenwell's runtime is re-created
+there), and `import tokenwell` is light (no requests, httpx or asyncio; under 20 ms)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+import tokenwell
+from conftest import Namespace
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+
+
+def run_in_child(body: "callable[[], None]", limit: float = 30.0) -> int:  # type: ignore[valid-type]
+    """Forks; the child runs `body` and exits 0 on success, 1 on an exception. Bounded wait."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            body()
+            code = 0
+        except BaseException as e:  # noqa: BLE001
+            print(f"child failed: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.02)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    pytest.fail(f"the forked child did not finish within {limit} s (hang)")
+
+
+def cc(ns: Namespace, **kw: object) -> tokenwell.Client:
+    return tokenwell.Client(token_url=ns.token_url, client_id="app", client_secret="app-secret", **kw)
+
+
+def test_a_client_works_in_a_forked_child(ns: Namespace) -> None:
+    client = cc(ns)
+    parent_token = client.token().access_token
+
+    def child() -> None:
+        assert client.token().access_token == parent_token  # the cache came along
+        client.invalidate()
+        fresh = client.token()  # a fetch on the child's own runtime
+        assert fresh.access_token != parent_token
+
+        async def use_async() -> None:
+            client.invalidate()
+            assert (await client.token_async()).access_token
+
+        import asyncio
+        asyncio.run(use_async())
+
+    assert run_in_child(child) == 0
+    assert ns.stats()["total"] == 3
+    assert client.token().access_token == parent_token  # the parent's cache is its own
+
+
+def test_fork_while_the_parent_fetches(ns: Namespace) -> None:
+    ns.control(delay_ms=800)
+    client = cc(ns)
+    parent = threading.Thread(target=client.token)
+    parent.start()
+    time.sleep(0.2)  # the parent's fetch is in flight on threads the child will not have
+
+    def child() -> None:
+        assert client.token().access_token
+
+    try:
+        assert run_in_child(child) == 0
+    finally:
+        parent.join(10)
+    assert ns.stats()["total"] == 2
+
+
+def test_import_is_light() -> None:
+    code = (
+        "import sys, time\n"
+        "t = time.perf_counter()\n"
+        "import tokenwell\n"
+        "ms = (time.perf_counter() - t) * 1000\n"
+        "heavy = [m for m in ('requests', 'httpx', 'asyncio') if m in sys.modules]\n"
+        "print(round(ms, 2), ','.join(heavy))\n"
+    )
+    best = None
+    for _ in range(5):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+        ms, heavy = out.stdout.split(" ")
+        assert heavy.strip() == "", f"import tokenwell imported {heavy.strip()}"
+        best = float(ms) if best is None else min(best, float(ms))
+    print(f"import tokenwell: {best} ms")
+    assert best is not None and best < 20, f"import tokenwell took {best} ms"
