@@ -9,6 +9,8 @@ export CARGO_NET_RETRY ?= 5
 # Each binding adds `test-<name>` to BINDING_TESTS in its own fragment (bindings-*/test.mk).
 BINDING_TESTS :=
 -include bindings-*/test.mk
+-include tests/idp/test.mk
+-include cli/test.mk
 
 .PHONY: all deps build demo test lint doc test-rust bench install
 

@@ -18,59 +18,59 @@ export type Cache = 'memory' | 'file' | `file:${string}` | `redis://${string}` |
  */
 export interface Config {
   /** The token endpoint; required unless `issuer` or a `preset` gives it. */
-  tokenUrl?: string | URL | null
+  tokenUrl?: string | URL | null | undefined
   /** OIDC issuer: the token endpoint comes from its discovery document. */
-  issuer?: string | URL | null
-  preset?: Preset | null
+  issuer?: string | URL | null | undefined
+  preset?: Preset | null | undefined
   /** A preset's host (replaces the preset's own, e.g. for an on-premises server). */
-  baseUrl?: string | URL | null
-  realm?: string | null
-  tenant?: string | null
+  baseUrl?: string | URL | null | undefined
+  realm?: string | null | undefined
+  tenant?: string | null | undefined
   /** Default `client_credentials`. */
-  grant?: Grant | null
-  clientId?: string | null
-  clientSecret?: Secret | null
-  username?: string | null
-  password?: Secret | null
+  grant?: Grant | null | undefined
+  clientId?: string | null | undefined
+  clientSecret?: Secret | null | undefined
+  username?: string | null | undefined
+  password?: Secret | null | undefined
   /** For `grant: 'refresh_token'`: a refresh token you already hold. */
-  refreshToken?: Secret | null
+  refreshToken?: Secret | null | undefined
   /** Sent space-separated. */
-  scope?: string | string[] | null
-  audience?: string | null
-  resource?: string | null
+  scope?: string | string[] | null | undefined
+  audience?: string | null | undefined
+  resource?: string | null | undefined
   /** More body fields, sent as given. */
-  extra?: Record<string, string> | null
+  extra?: Record<string, string> | null | undefined
   /** Where the client secret goes; default `post` (the request body). */
-  clientAuth?: 'post' | 'basic' | 'none' | null
+  clientAuth?: 'post' | 'basic' | 'none' | null | undefined
   /** Request encoding; default `form`. */
-  body?: 'form' | 'json' | null
+  body?: 'form' | 'json' | null | undefined
   /** `false` omits `grant_type` (Butlr's password login). */
-  sendGrantType?: boolean | null
+  sendGrantType?: boolean | null | undefined
   /** Renew this long before expiry (at most half the lifetime); default 30. */
-  leeway?: number | null
+  leeway?: number | null | undefined
   /** Start a background renewal this long before the renewal point; 0 turns it off; default 60. */
-  refreshAhead?: number | null
-  useRefreshToken?: boolean | null
+  refreshAhead?: number | null | undefined
+  useRefreshToken?: boolean | null | undefined
   /** After an OAuth error, re-raise it for this long instead of asking again; default 5. */
-  errorBackoff?: number | null
+  errorBackoff?: number | null | undefined
   /** Lifetime assumed when the answer has no `expires_in` and the token is no JWT; default 300. */
-  defaultLifetime?: number | null
+  defaultLifetime?: number | null | undefined
   /** Per request; default 30. */
-  timeout?: number | null
+  timeout?: number | null | undefined
   /** Default 10. */
-  connectTimeout?: number | null
+  connectTimeout?: number | null | undefined
   /** Extra tries on network errors, timeouts, 429 and 5xx; default 2. */
-  retries?: number | null
+  retries?: number | null | undefined
   /** Extra PEM roots (a private CA). */
-  caFile?: string | null
-  proxy?: string | URL | null
+  caFile?: string | null | undefined
+  proxy?: string | URL | null | undefined
   /** Allow plain `http://` off loopback. */
-  allowHttp?: boolean | null
-  headers?: Record<string, string> | null
-  cache?: Cache | null
-  cacheKey?: string | null
+  allowHttp?: boolean | null | undefined
+  headers?: Record<string, string> | null | undefined
+  cache?: Cache | null | undefined
+  cacheKey?: string | null | undefined
   /** Encrypts cached tokens at rest (file and Redis caches). */
-  cacheSecret?: Secret | null
+  cacheSecret?: Secret | null | undefined
 }
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace'
@@ -82,9 +82,9 @@ export interface ClientOptions {
    * client exists. Records are process-wide, so every client's callback sees them all.
    * `DEBUG=tokenwell` prints them to stderr instead.
    */
-  onLog?: (level: LogLevel, message: string) => void
+  onLog?: ((level: LogLevel, message: string) => void) | undefined
   /** The `fetch` used by `client.fetch()`; default `globalThis.fetch`. */
-  fetch?: (input: string | URL | Request, init?: RequestInit) => Promise<Response>
+  fetch?: ((input: string | URL | Request, init?: RequestInit) => Promise<Response>) | undefined
 }
 
 /**

@@ -1,5 +1,5 @@
-//! `tw_client`: an engine client plus what the warm path needs (a process-unique id for the
-//! per-thread mirror, and the engine's generation counter for the token's cache key).
+//! `tw_client`: an engine client plus what the warm path needs (the engine's generation counter
+//! for the token's cache key, and the per-thread slots of `mirror`).
 
 use std::ffi::{c_char, CStr};
 use std::ptr;
@@ -8,18 +8,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use engine::{wall_now_ns, Client, Config};
 
 use crate::error::{tw_error, Failure};
-use crate::mirror::{self, Answer, Want};
+use crate::mirror::{Answer, Mirror, Want};
 use crate::token::tw_token;
 
 /// A client built from one configuration. Safe to use from many threads at once; free it with
 /// `tw_client_free` once no thread uses it.
 pub struct tw_client {
     client: Client,
-    id: u64,
     generation: &'static AtomicU64,
+    mirror: Mirror,
 }
-
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A NUL-terminated string the C caller promises is NULL or valid.
 fn c_str<'a>(s: *const c_char) -> Option<&'a CStr> {
@@ -36,12 +34,11 @@ fn live<'a>(client: *const tw_client) -> Option<&'a tw_client> {
 impl tw_client {
     fn answer(&self, generation: u64, token: std::sync::Arc<engine::Token>) -> Result<*mut tw_token, Failure> {
         let answer = Answer {
-            client: self.id,
             generation,
             cached_until: self.client.renew_at_ns(&token),
             token_until: self.client.fresh_until_ns(&token),
         };
-        mirror::hand_out(answer, token)
+        self.mirror.hand_out(answer, token)
     }
 }
 
@@ -56,8 +53,7 @@ pub extern "C" fn tw_client_new_json(json: *const c_char, err: *mut *mut tw_erro
             .map_err(|_| Failure::Config("tw_client_new_json: the configuration is not UTF-8"))?;
         let client = Client::new(Config::from_json(text)?)?;
         let generation = client.generation_cell();
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        Ok(Box::into_raw(Box::new(tw_client { client, id, generation })))
+        Ok(Box::into_raw(Box::new(tw_client { client, generation, mirror: Mirror::new() })))
     })
 }
 
@@ -69,7 +65,7 @@ pub extern "C" fn tw_client_token(client: *const tw_client, err: *mut *mut tw_er
     crate::guard(err, || {
         let c = live(client).ok_or(Failure::Internal("tw_client_token: the client is NULL"))?;
         let generation = c.generation.load(Ordering::Acquire);
-        if let Some(t) = mirror::lookup(c.id, generation, wall_now_ns(), Want::Token) {
+        if let Some(t) = c.mirror.lookup(generation, wall_now_ns(), Want::Token) {
             return Ok(t);
         }
         let token = match c.client.try_token() {
@@ -86,7 +82,7 @@ pub extern "C" fn tw_client_cached(client: *const tw_client) -> *mut tw_token {
     crate::quiet(ptr::null_mut(), || {
         let Some(c) = live(client) else { return ptr::null_mut() };
         let generation = c.generation.load(Ordering::Acquire);
-        if let Some(t) = mirror::lookup(c.id, generation, wall_now_ns(), Want::Cached) {
+        if let Some(t) = c.mirror.lookup(generation, wall_now_ns(), Want::Cached) {
             return t;
         }
         match c.client.cached() {
@@ -111,8 +107,6 @@ pub extern "C" fn tw_client_invalidate(client: *const tw_client) {
 #[no_mangle]
 pub extern "C" fn tw_client_free(client: *mut tw_client) {
     crate::quiet((), || {
-        if let Some(c) = crate::reclaim(client) {
-            mirror::forget(c.id);
-        }
+        drop(crate::reclaim(client));
     })
 }

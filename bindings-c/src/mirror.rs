@@ -1,12 +1,23 @@
-//! The warm path. Each thread remembers, per client, the last token handle it returned, the
-//! engine's generation it was read at, and until when the engine would answer the same token.
-//! A warm call is then a generation load, a clock read and one reference on a handle this
-//! thread owns: no allocation, and no cache line shared with other reader threads.
+//! The warm path. A client keeps a small table of per-thread slots; the slot a thread owns
+//! remembers the last token handle it returned, the engine's generation it was read at and
+//! until when the engine would answer the same token. A warm call is then a generation load, a
+//! clock read and one reference on a handle only that thread uses: no allocation, no lock, and
+//! no cache line written by two reader threads.
 
-use std::cell::RefCell;
+use std::cell::UnsafeCell;
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
+use engine::Token;
+
+use crate::error::Failure;
 use crate::token::{release, retain, tw_token};
+
+/// Slots per client, and how many a thread may probe: threads beyond what fits still get
+/// correct answers, through the engine and a handle of their own.
+const SLOTS: usize = 64;
+const PROBE: usize = 4;
 
 /// Which engine call the mirror stands in for.
 #[derive(Clone, Copy)]
@@ -17,107 +28,119 @@ pub(crate) enum Want {
     Token,
 }
 
-/// Clients a thread mirrors at once; programs use one or two, and a stale entry (a freed
-/// client) only costs the memory of its token until it is pushed out.
-const CAPACITY: usize = 4;
-
-struct Entry {
-    client: u64,
-    generation: u64,
-    cached_until: i64,
-    token_until: i64,
-    handle: NonNull<tw_token>,
-}
-
-impl Drop for Entry {
-    fn drop(&mut self) {
-        release(self.handle);
-    }
-}
-
-thread_local! {
-    static MIRROR: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
-}
-
-/// A new reference to the mirrored handle when it is still what the engine would answer.
-#[inline]
-pub(crate) fn lookup(client: u64, generation: u64, now: i64, want: Want) -> Option<*mut tw_token> {
-    MIRROR
-        .try_with(|m| {
-            let m = m.try_borrow().ok()?;
-            let e = m.iter().find(|e| e.client == client)?;
-            let until = match want {
-                Want::Cached => e.cached_until,
-                Want::Token => e.token_until,
-            };
-            (e.generation == generation && now < until).then(|| retain(e.handle))
-        })
-        .ok()
-        .flatten()
-}
-
 /// What the engine answered, read at `generation`.
 pub(crate) struct Answer {
-    pub client: u64,
     pub generation: u64,
     pub cached_until: i64,
     pub token_until: i64,
 }
 
-/// Hands out `token` (the engine's answer), reusing this thread's handle when it holds the same
-/// token, and remembers it for the next call.
-pub(crate) fn hand_out(
-    answer: Answer,
-    token: std::sync::Arc<engine::Token>,
-) -> Result<*mut tw_token, crate::error::Failure> {
-    let stored = MIRROR.try_with(|m| {
-        let Ok(mut m) = m.try_borrow_mut() else { return Ok(None) };
-        let pos = m.iter().position(|e| e.client == answer.client);
-        let handle = match pos.map(|i| &m[i]) {
-            // SAFETY: the entry holds a reference, so its handle is alive.
-            Some(e) if unsafe { e.handle.as_ref() }.holds(&token) => e.handle,
+#[derive(Default)]
+struct State {
+    generation: u64,
+    cached_until: i64,
+    token_until: i64,
+    handle: Option<NonNull<tw_token>>,
+}
+
+/// One thread's slot; padded so two threads never write the same cache line.
+#[repr(align(64))]
+#[derive(Default)]
+struct Slot {
+    /// `pthread_self()` of the owner, 0 while free. A thread that exits keeps its slot, and a
+    /// new thread reusing its id inherits it, which is harmless: only live threads call.
+    owner: AtomicUsize,
+    state: UnsafeCell<State>,
+}
+
+pub(crate) struct Mirror {
+    slots: Box<[Slot; SLOTS]>,
+}
+
+// SAFETY: a slot's `state` is only touched by the thread whose id is in `owner` (claimed with a
+// compare-exchange, so by one live thread at a time), or through `&mut self` when dropping.
+unsafe impl Sync for Mirror {}
+// SAFETY: the handles are reference-counted atomically and may be released from any thread.
+unsafe impl Send for Mirror {}
+
+#[inline]
+fn thread_id() -> usize {
+    // SAFETY: pthread_self has no preconditions. It is never 0 for a live thread.
+    (unsafe { libc::pthread_self() }) as usize
+}
+
+#[inline]
+fn home(id: usize) -> usize {
+    // Thread ids are addresses spaced by stack sizes: mix the bits before taking the index.
+    (id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) % SLOTS
+}
+
+impl Mirror {
+    pub(crate) fn new() -> Mirror {
+        Mirror { slots: Box::new(std::array::from_fn(|_| Slot::default())) }
+    }
+
+    #[inline]
+    fn own_slot(&self, id: usize) -> Option<&Slot> {
+        let h = home(id);
+        (0..PROBE).map(|i| &self.slots[(h + i) % SLOTS]).find(|s| s.owner.load(Ordering::Relaxed) == id)
+    }
+
+    /// A new reference to this thread's handle when it is still what the engine would answer.
+    #[inline]
+    pub(crate) fn lookup(&self, generation: u64, now: i64, want: Want) -> Option<*mut tw_token> {
+        let slot = self.own_slot(thread_id())?;
+        // SAFETY: this thread owns the slot (see `unsafe impl Sync`).
+        let s = unsafe { &*slot.state.get() };
+        let until = match want {
+            Want::Cached => s.cached_until,
+            Want::Token => s.token_until,
+        };
+        match s.handle {
+            Some(h) if s.generation == generation && now < until => Some(retain(h)),
+            _ => None,
+        }
+    }
+
+    /// Hands out `token` (the engine's answer), reusing this thread's handle when it holds the
+    /// same token, and remembers it for the next call.
+    pub(crate) fn hand_out(&self, answer: Answer, token: Arc<Token>) -> Result<*mut tw_token, Failure> {
+        let id = thread_id();
+        let slot = self.own_slot(id).or_else(|| {
+            let h = home(id);
+            (0..PROBE)
+                .map(|i| &self.slots[(h + i) % SLOTS])
+                .find(|s| s.owner.compare_exchange(0, id, Ordering::Relaxed, Ordering::Relaxed).is_ok())
+        });
+        let Some(slot) = slot else {
+            return Ok(tw_token::create(token, 1)?.as_ptr());
+        };
+        // SAFETY: this thread owns the slot (see `unsafe impl Sync`).
+        let s = unsafe { &mut *slot.state.get() };
+        let handle = match s.handle {
+            // SAFETY: the slot holds a reference, so its handle is alive.
+            Some(h) if unsafe { h.as_ref() }.holds(&token) => h,
             _ => {
-                let h = tw_token::create(token.clone(), 1)?;
-                let entry = Entry {
-                    client: answer.client,
-                    generation: answer.generation,
-                    cached_until: answer.cached_until,
-                    token_until: answer.token_until,
-                    handle: h,
-                };
-                match pos {
-                    Some(i) => m[i] = entry,
-                    None => {
-                        if m.len() == CAPACITY {
-                            m.remove(0);
-                        }
-                        m.push(entry);
-                    }
+                let h = tw_token::create(token, 1)?;
+                if let Some(old) = s.handle.replace(h) {
+                    release(old);
                 }
                 h
             }
         };
-        if let Some(e) = m.iter_mut().find(|e| e.client == answer.client) {
-            e.generation = answer.generation;
-            e.cached_until = answer.cached_until;
-            e.token_until = answer.token_until;
-        }
-        Ok(Some(retain(handle)))
-    });
-    match stored {
-        Ok(Ok(Some(h))) => Ok(h),
-        Ok(Err(e)) => Err(e),
-        // The thread is exiting (or re-entered): no mirror, a handle of the caller's own.
-        _ => Ok(tw_token::create(token, 1)?.as_ptr()),
+        s.generation = answer.generation;
+        s.cached_until = answer.cached_until;
+        s.token_until = answer.token_until;
+        Ok(retain(handle))
     }
 }
 
-/// Drops this thread's entry for a client being freed (other threads drop theirs when they
-/// exit or push it out).
-pub(crate) fn forget(client: u64) {
-    let _ = MIRROR.try_with(|m| {
-        if let Ok(mut m) = m.try_borrow_mut() {
-            m.retain(|e| e.client != client);
+impl Drop for Mirror {
+    fn drop(&mut self) {
+        for slot in self.slots.iter_mut() {
+            if let Some(h) = slot.state.get_mut().handle.take() {
+                release(h);
+            }
         }
-    });
+    }
 }

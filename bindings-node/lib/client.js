@@ -66,7 +66,9 @@ function configJson(config) {
       { key: '' },
     )
   }
-  return JSON.stringify(jsonable(config, ''))
+  const out = {}
+  for (const [k, v] of Object.entries(config)) if (v !== undefined) out[k] = jsonable(v, k)
+  return JSON.stringify(out)
 }
 
 function checkOptions(options) {
@@ -209,7 +211,8 @@ class Client {
    * @param {RequestInit} [init]
    * @returns {Promise<Response>}
    */
-  async fetch(input, init = {}) {
+  async fetch(input, init) {
+    init = init ?? {}
     const doFetch = this.#fetch ?? globalThis.fetch
     const body = init.body
     const streamed = body != null && typeof body === 'object' && typeof body[Symbol.asyncIterator] === 'function'

@@ -101,16 +101,17 @@ impl ErrorData {
     }
 }
 
-/// Replaces `word` where it is not part of a longer identifier.
+/// Replaces `word` where it is not part of a longer identifier, nor a grant's name
+/// ("grant `refresh_token` needs `refresh_token`").
 fn replace_word(text: &str, word: &str, with: &str) -> String {
     let ident = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = rest.find(word) {
-        let before = rest[..i].chars().last().or_else(|| out.chars().last());
-        let after = rest[i + word.len()..].chars().next();
         out.push_str(&rest[..i]);
-        out.push_str(if ident(before) || ident(after) { word } else { with });
+        let after = rest[i + word.len()..].chars().next();
+        let keep = ident(out.chars().last()) || ident(after) || out.ends_with("grant `");
+        out.push_str(if keep { word } else { with });
         rest = &rest[i + word.len()..];
     }
     out.push_str(rest);

@@ -27,8 +27,8 @@ thread_local! {
     static PENDING: RefCell<Option<Config>> = const { RefCell::new(None) };
 }
 
-/// The last token handed out and its Python object: while the core keeps returning the same
-/// `Arc<Token>`, Python gets the same object and nothing is allocated.
+/// The last token handed out and its Python object: while the core keeps returning that token,
+/// Python gets the same object and nothing is allocated.
 #[derive(Default)]
 struct Mirror {
     last: Mutex<Option<(Arc<Token>, Py<PyToken>)>>,
@@ -38,14 +38,31 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// The core may hand each thread its own copy of one token, so "the same token" is the same
+/// access token with the same expiry, not only the same allocation.
+#[inline]
+fn same_token(a: &Token, b: &Token) -> bool {
+    a.expires_at_unix_nanos() == b.expires_at_unix_nanos() && a.access_token() == b.access_token()
+}
+
 impl Mirror {
     #[inline]
     fn wrap(&self, py: Python<'_>, token: Arc<Token>) -> PyResult<Py<PyToken>> {
-        if let Some((arc, obj)) = lock(&self.last).as_ref() {
+        let mut last = lock(&self.last);
+        if let Some((arc, obj)) = last.as_mut() {
             if Arc::ptr_eq(arc, &token) {
                 return Ok(obj.clone_ref(py));
             }
+            if same_token(arc, &token) {
+                let obj = obj.clone_ref(py);
+                // Keep the newest copy: this thread's next call compares pointers only.
+                let previous = std::mem::replace(arc, token);
+                drop(last);
+                drop(previous);
+                return Ok(obj);
+            }
         }
+        drop(last);
         // Allocate and drop Python objects outside the lock: either may run a GC pass, and
         // with it arbitrary code that could ask this client for a token.
         let obj = Py::new(py, PyToken { inner: token.clone() })?;
@@ -194,8 +211,12 @@ impl PyClient {
 
     /// Drops the cached access token (a resource server answered 401); the refresh token stays.
     /// Every client with the same configuration sees it.
-    fn invalidate(&self) -> PyResult<()> {
-        Python::attach(|py| guard(|| Ok(self.client.invalidate())).map_err(|e| to_pyerr(py, &e)))
+    fn invalidate(&self, py: Python<'_>) -> PyResult<()> {
+        guard(|| {
+            self.client.invalidate();
+            Ok(())
+        })
+        .map_err(|e| to_pyerr(py, &e))
     }
 
     /// The cache key (hex SHA-256 of the token URL, grant, client id, …; never a secret).

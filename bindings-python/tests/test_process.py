@@ -17,7 +17,7 @@ from conftest import Namespace
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
 
-def run_in_child(body: "callable[[], None]", limit: float = 30.0) -> int:  # type: ignore[valid-type]
+def run_in_child(body: callable[[], None], limit: float = 30.0) -> int:  # type: ignore[valid-type]
     """Forks; the child runs `body` and exits 0 on success, 1 on an exception. Bounded wait."""
     pid = os.fork()
     if pid == 0:

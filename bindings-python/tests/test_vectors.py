@@ -281,7 +281,7 @@ def run_calls(v: dict[str, Any], client: tokenwell.Client, config: dict[str, Any
         parallel = max(1, int(call.get("parallel", 1)))
         if parallel > 1:
             with ThreadPoolExecutor(parallel) as pool:
-                results = list(pool.map(lambda _: attempt(client), range(parallel)))
+                results = list(pool.map(attempt, [client] * parallel))
         else:
             results = [attempt(client)]
         what = f"call {n}" + (f" (parallel {parallel})" if parallel > 1 else "")

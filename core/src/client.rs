@@ -70,6 +70,66 @@ enum Grantee<'a> {
     Refresh(&'a Refresh),
 }
 
+/// The future of [`Client::token`]: small, and answering the cached path on its first poll.
+#[must_use = "futures do nothing unless awaited"]
+pub struct TokenFuture<'a> {
+    client: &'a Client,
+    state: FutureState,
+}
+
+enum FutureState {
+    Start,
+    Waiting(FlightFuture),
+    Done,
+}
+
+impl std::future::Future for TokenFuture<'_> {
+    type Output = Result<Arc<Token>, Error>;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        use std::task::Poll;
+        loop {
+            match &mut self.state {
+                FutureState::Start => {
+                    let inner = &self.client.inner;
+                    if let Some(t) = inner.peek(true) {
+                        self.state = FutureState::Done;
+                        return Poll::Ready(Ok(t));
+                    }
+                    match inner.join(Mode::Foreground) {
+                        Wait::Ready(r) => {
+                            self.state = FutureState::Done;
+                            return Poll::Ready(r);
+                        }
+                        Wait::Flight(f) => self.state = FutureState::Waiting(f),
+                    }
+                }
+                FutureState::Waiting(f) => {
+                    let r = std::task::ready!(f.poll_unpin(cx));
+                    self.state = FutureState::Done;
+                    return Poll::Ready(r);
+                }
+                FutureState::Done => return Poll::Pending,
+            }
+        }
+    }
+}
+
+/// A thread's copy of the last token it read, for the cached path.
+struct Local {
+    slot: usize,
+    generation: u64,
+    leeway_ns: i64,
+    ahead_ns: i64,
+    token: Arc<Token>,
+    r: i64,
+    a: i64,
+}
+
+thread_local! {
+    static LOCAL: std::cell::RefCell<Option<Local>> = const { std::cell::RefCell::new(None) };
+}
+
 fn dur_ns(d: std::time::Duration) -> i64 {
     d.as_nanos().min(i64::MAX as u128) as i64
 }
@@ -105,15 +165,10 @@ impl Client {
     }
 
     /// A valid token: the cached one when it is before its renewal point (no I/O, no lock),
-    /// else one renewal shared with every concurrent caller.
-    pub async fn token(&self) -> Result<Arc<Token>, Error> {
-        if let Some(t) = self.inner.peek(true) {
-            return Ok(t);
-        }
-        match self.inner.join(Mode::Foreground) {
-            Wait::Ready(r) => r,
-            Wait::Flight(f) => f.await,
-        }
+    /// else one renewal shared with every concurrent caller. Dropping the future never cancels a
+    /// renewal other callers wait for.
+    pub fn token(&self) -> TokenFuture<'_> {
+        TokenFuture { client: self, state: FutureState::Start }
     }
 
     /// [`Client::token`] for synchronous code: blocks the calling thread while a renewal runs
@@ -224,16 +279,51 @@ impl Inner {
         (r, a)
     }
 
+    /// The cached path. Each thread keeps its own copy of the current token, tagged with the
+    /// slot's generation: a warm call reads one atomic, the clock and thread-local memory, and
+    /// bumps a reference count no other thread touches (readers on many threads do not contend).
     #[inline]
     fn peek(self: &Arc<Self>, start_ahead: bool) -> Option<Arc<Token>> {
+        let generation = self.slot.generation.load(Ordering::Acquire);
+        let now = self.now();
+        let slot = self.slot as *const Slot as usize;
+        let hit = LOCAL.with(|l| {
+            let l = l.borrow();
+            let l = l.as_ref()?;
+            let same = l.slot == slot
+                && l.generation == generation
+                && l.leeway_ns == self.leeway_ns
+                && l.ahead_ns == self.ahead_ns;
+            // Before A any caller may have it; between A and R only `cached()` (token() must
+            // start the background renewal, which the slow path does once).
+            (same && now < if start_ahead { l.a } else { l.r }).then(|| l.token.clone())
+        });
+        if hit.is_some() {
+            return hit;
+        }
+        self.peek_slow(start_ahead, generation, now)
+    }
+
+    #[cold]
+    fn peek_slow(self: &Arc<Self>, start_ahead: bool, generation: u64, now: i64) -> Option<Arc<Token>> {
         let guard = self.slot.current.load();
         let entry = guard.as_ref()?;
         let token = entry.token.as_ref()?;
-        let now = self.now();
         let (r, a) = self.points(token);
         if now >= r {
             return None;
         }
+        LOCAL.with(|l| {
+            *l.borrow_mut() = Some(Local {
+                slot: self.slot as *const Slot as usize,
+                generation,
+                leeway_ns: self.leeway_ns,
+                ahead_ns: self.ahead_ns,
+                token: Arc::new(token.duplicate()),
+                r,
+                a: if self.ahead_ns == 0 { r } else { a },
+            })
+        });
         if start_ahead && self.ahead_ns > 0 && now >= a && !entry.ahead_started.swap(true, Ordering::AcqRel) {
             tracing::debug!("tokenwell: refresh-ahead: renewing in the background");
             let _ = self.join(Mode::Background);

@@ -29,6 +29,7 @@ mod config;
 mod discovery;
 mod error;
 mod preset;
+pub mod profile;
 pub mod runtime;
 mod secret;
 mod settings;
@@ -36,7 +37,7 @@ mod token;
 mod transport;
 
 pub use cache::shared::{clear_entries, list_entries, CacheEntry};
-pub use client::Client;
+pub use client::{Client, TokenFuture};
 pub use clock::{wall_now_ns, Clock, ManualClock, SystemClock};
 pub use config::{camel_case, BodyFormat, ClientAuth, Config, Grant, KeyStyle, Scope, KEYS};
 pub use error::{Error, ErrorCode, OAuthDetails, Result};

@@ -111,6 +111,22 @@ impl Token {
         self.refresh_expires_at_ns
     }
 
+    /// A deep copy (a thread's private copy on the cached path).
+    pub(crate) fn duplicate(&self) -> Token {
+        Token {
+            access_token: self.access_token.clone(),
+            token_type: self.token_type.clone(),
+            authorization: self.authorization.clone(),
+            issued_at_ns: self.issued_at_ns,
+            expires_at_ns: self.expires_at_ns,
+            refresh_token: self.refresh_token.clone(),
+            refresh_expires_at_ns: self.refresh_expires_at_ns,
+            scope: self.scope.clone(),
+            id_token: self.id_token.clone(),
+            extra: self.extra.clone(),
+        }
+    }
+
     /// The form a shared cache stores (DESIGN §5, docs/cache-format.md).
     pub(crate) fn to_stored(&self) -> StoredToken {
         StoredToken {

@@ -11,6 +11,7 @@ Importing tokenwell imports neither requests nor httpx (nor asyncio); the helper
 when they are used.
 """
 
+from ._client import Client
 from ._errors import (
     CacheError,
     ConfigError,
@@ -23,8 +24,6 @@ from ._errors import (
     TimeoutError,
 )
 from ._native import Token, __version__
-from ._client import Client
-
 
 __all__ = [
     "Client",

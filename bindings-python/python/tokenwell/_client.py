@@ -4,19 +4,19 @@ The fast paths (``token()``, ``cached()``) are the native methods themselves."""
 
 from __future__ import annotations
 
-import functools
-from typing import TYPE_CHECKING, Any, Mapping, Optional, TypeVar
-
 from . import _native
-from ._native import Token
 
+TYPE_CHECKING = False  # `typing` costs more to import than all of tokenwell
 if TYPE_CHECKING:
     import asyncio
+    from typing import Any, Mapping, Optional, TypeVar
 
     import httpx
     import requests.auth
 
-_C = TypeVar("_C", bound="Client")
+    from ._native import Token
+
+    _C = TypeVar("_C", bound="Client")
 
 
 class Client(_native.Client):
@@ -44,7 +44,7 @@ class Client(_native.Client):
             return token
         loop = _asyncio().get_running_loop()
         future: asyncio.Future[Token] = loop.create_future()
-        self._notify(functools.partial(_resolve, loop, future))
+        self._notify(lambda token, error: _resolve(loop, future, token, error))
         return await future
 
     def requests_auth(self) -> requests.auth.AuthBase:

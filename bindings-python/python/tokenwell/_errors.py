@@ -5,7 +5,10 @@ them and branch on ``.code``, never on the message text."""
 from __future__ import annotations
 
 import builtins
-from typing import Optional
+
+TYPE_CHECKING = False  # `typing` costs more to import than all of tokenwell
+if TYPE_CHECKING:
+    from typing import Optional
 
 __all__ = [
     "Error",

@@ -2,6 +2,10 @@
 from datetime import datetime
 from typing import Any, Callable, Optional, TypeVar, final
 
+from typing_extensions import disjoint_base
+
+__all__ = ["Client", "Token", "__version__"]
+
 __version__: str
 
 _C = TypeVar("_C", bound="Client")
@@ -35,6 +39,7 @@ class Token:
     def extra(self) -> dict[str, Any]:
         """The other fields of the server's answer (a new dict on each access)."""
 
+@disjoint_base
 class Client:
     def __new__(cls: type[_C], **config: Any) -> _C: ...
     @classmethod

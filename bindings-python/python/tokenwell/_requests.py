@@ -25,7 +25,7 @@ class TokenwellAuth(AuthBase):
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         token = self.client.token()
         r.headers["Authorization"] = token.authorization
-        r.register_hook("response", functools.partial(self._retry_once, token))
+        r.register_hook("response", functools.partial(self._retry_once, token))  # type: ignore[no-untyped-call]
         return r
 
     def _retry_once(self, sent: Token, response: requests.Response, **kwargs: Any) -> requests.Response:

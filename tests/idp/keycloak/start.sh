@@ -16,7 +16,7 @@ run="$(cd "$1" && pwd)"
 home="$run/keycloak-home"
 timeout="${KEYCLOAK_START_TIMEOUT:-240}"
 
-answers() { curl -fsS -o /dev/null --max-time 5 "$1"; }
+answers() { curl -fs -o /dev/null --max-time 5 "$1"; }
 
 # Ours and alive: the pid's command line names this run's home (pids get reused).
 running() {
@@ -39,7 +39,7 @@ kc_log "Java $(java_major "$java_home") from $java_home"
 rm -rf "$home"
 mkdir -p "$home/data/import"
 for d in bin conf lib providers themes; do ln -s "$dist/$d" "$home/$d"; done
-cp "$here"/realms/*.json "$home/data/import/"
+cp "$here"/realms/*-realm.json "$home/data/import/"
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null && return
@@ -71,7 +71,7 @@ for attempt in 1 2 3; do
   # setsid: kc.sh and its java get a process group of their own, which stop.sh ends as a whole.
   env -u JAVA_OPTS -u JAVA_OPTS_APPEND "${admin[@]}" JAVA_HOME="$java_home" \
     JAVA_OPTS_KC_HEAP="-Xms256m -Xmx1g" \
-    JAVA_OPTS_APPEND="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC ${KEYCLOAK_JAVA_OPTS:-}" \
+    JAVA_OPTS_APPEND="${KEYCLOAK_JAVA_OPTS--XX:TieredStopAtLevel=1}" \
     setsid "$dist/bin/kc.sh" "-Dkc.home.dir=$home" start-dev \
       --http-host=127.0.0.1 --http-port="$port" --db=dev-mem --import-realm \
       </dev/null >"$run/keycloak.log" 2>&1 &
@@ -101,8 +101,8 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 touch "$primed"
 flock -u 9
 
-for f in "$here"/realms/*.json; do
-  realm="$(basename "$f" .json)"
+for f in "$here"/realms/*-realm.json; do
+  realm="$(basename "$f" -realm.json)"
   answers "$url/realms/$realm/.well-known/openid-configuration" \
     || { "$here/stop.sh" "$run" || true; kc_die "realm $realm was not imported (log: $run/keycloak.log)"; }
 done

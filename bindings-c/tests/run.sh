@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The C suite: compiles the tests with -Werror, starts the test server, runs test_api and every
+# vector under valgrind memcheck, then builds examples/c against an installed prefix (pkg-config)
+# and calls the server's /resource with it. Run from the repository root by `make test-c`.
+set -euo pipefail
+
+out=target/c-tests
+lib=target/debug
+mkdir -p "$out"
+CFLAGS=(-std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -pedantic -g -Ibindings-c/include)
+LIBS=(-L"$lib" -l:libtokenwell.a -lpthread -ldl -lm)
+cc "${CFLAGS[@]}" bindings-c/tests/test_api.c -o "$out/test_api" "${LIBS[@]}" -lcurl
+cc "${CFLAGS[@]}" bindings-c/tests/vector_driver.c -o "$out/vector_driver" "${LIBS[@]}"
+
+server_pid=""
+prefix=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  [ -n "$prefix" ] && rm -rf "$prefix"
+}
+trap cleanup EXIT
+"$lib/tokenwell-authserver" --max-seconds 1800 > "$out/server.url" &
+server_pid=$!
+for _ in $(seq 100); do [ -s "$out/server.url" ] && break; sleep 0.1; done
+TW_SERVER=$(head -1 "$out/server.url")
+export TW_SERVER
+
+VALGRIND=(valgrind --error-exitcode=1 --leak-check=full --num-callers=50
+          --suppressions=bindings-c/tests/valgrind.supp)
+
+echo "== test_api under valgrind"
+"${VALGRIND[@]}" --log-file="$out/test_api.valgrind" "$out/test_api" \
+  || { cat "$out/test_api.valgrind"; exit 1; }
+grep -E "definitely lost|indirectly lost|possibly lost|ERROR SUMMARY" "$out/test_api.valgrind" | sed 's/^==[0-9]*== /   /'
+
+echo "== tests/vectors through the C API, under valgrind"
+python3 bindings-c/tests/vectors.py "$TW_SERVER" tests/vectors -- \
+  "${VALGRIND[@]}" --log-file="$out/vectors.valgrind" "$out/vector_driver" \
+  || { cat "$out/vectors.valgrind"; exit 1; }
+grep -E "definitely lost|indirectly lost|possibly lost|ERROR SUMMARY" "$out/vectors.valgrind" | sed 's/^==[0-9]*== /   /'
+
+echo "== make install into a temporary prefix, then examples/c through pkg-config"
+prefix=$(mktemp -d /tmp/tw-install.XXXXXX)
+make -s install-c PREFIX="$prefix" TW_C_PROFILE=dev
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+# shellcheck disable=SC2046 # pkg-config prints several flags on purpose
+cc -Wall -Wextra -Werror -pedantic examples/c/*.c -o "$out/call_api" $(pkg-config --cflags --libs tokenwell libcurl)
+curl -fsS -X POST -H 'Content-Type: application/json' -d '{}' "$TW_SERVER/t/c-example/_reset" >/dev/null
+TOKENWELL_CONFIG='{"token_url":"'"$TW_SERVER"'/t/c-example/token","client_id":"app","client_secret":"${TW_EXAMPLE_SECRET}"}' \
+  TW_EXAMPLE_SECRET=app-secret "$out/call_api" "$TW_SERVER/t/c-example/resource"
+echo "test-c: all C suites passed"

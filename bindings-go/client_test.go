@@ -1,0 +1,253 @@
+package tokenwell
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// The Butlr document's two Go flows (examples/go runs them as programs too).
+func TestButlrPasswordFlow(t *testing.T) {
+	base := namespace(t, "go-butlr-password", nil)
+	c, err := New(Config{Preset: "butlr", BaseURL: base, Grant: "password", Username: "user@example.com", Password: "correct horse"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	tok, err := c.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.AccessToken == "" || tok.RefreshToken == "" || tok.IDToken == "" || tok.TokenType != "Bearer" {
+		t.Fatalf("Butlr's password login answers access, refresh and id tokens: %v", tok)
+	}
+	var records []map[string]any
+	call(t, "go-butlr-password", "/_requests", nil, &records)
+	if len(records) != 1 || records[0]["path"] != "/api/v2/login" {
+		t.Fatalf("one request to /api/v2/login expected: %v", records)
+	}
+	body, _ := json.Marshal(records[0]["json"])
+	if string(body) != `{"password":"correct horse","username":"user@example.com"}` {
+		t.Fatalf("the login body must hold only username and password, got %s", body)
+	}
+	if again, _ := c.Token(context.Background()); again.AccessToken != tok.AccessToken || requestCount(t, "go-butlr-password") != 1 {
+		t.Fatal("a second call must reuse the cached token")
+	}
+}
+
+func TestButlrClientCredentialsFlow(t *testing.T) {
+	base := namespace(t, "go-butlr-cc", nil)
+	c, err := New(Config{Preset: "butlr", BaseURL: base, ClientID: "butlr-client", ClientSecret: "butlr-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Token(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var records []map[string]any
+	call(t, "go-butlr-cc", "/_requests", nil, &records)
+	want := map[string]any{"client_id": "butlr-client", "client_secret": "butlr-secret",
+		"audience": "https://butlrauth/", "grant_type": "client_credentials"}
+	if len(records) != 1 || records[0]["path"] != "/api/v2/clients/login" || !matches(want, records[0]["json"]) {
+		t.Fatalf("one JSON request to /api/v2/clients/login with %v expected: %v", want, records)
+	}
+}
+
+func TestThousandGoroutinesOneRequest(t *testing.T) {
+	base := namespace(t, "go-1000", map[string]any{"delay_ms": 300})
+	c, err := New(Config{TokenURL: base + "/token", ClientID: "app", ClientSecret: "app-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const n = 1000
+	tokens := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-start
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			tok, err := c.Token(ctx)
+			errs[i] = err
+			if err == nil {
+				tokens[i] = tok.AccessToken
+			}
+		}(i)
+	}
+	close(start)
+	wg.Wait()
+	for i := range tokens {
+		if errs[i] != nil || tokens[i] != tokens[0] {
+			t.Fatalf("goroutine %d: %v (token equal: %v)", i, errs[i], tokens[i] == tokens[0])
+		}
+	}
+	if got := requestCount(t, "go-1000"); got != 1 {
+		t.Fatalf("1000 goroutines on a cold client sent %d requests, want 1", got)
+	}
+}
+
+func TestOAuth2NewClientRoundTrip(t *testing.T) {
+	base := namespace(t, "go-oauth2", nil)
+	c, err := New(Config{TokenURL: base + "/token", ClientID: "app", ClientSecret: "app-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var _ oauth2.TokenSource = c.TokenSource()
+	httpClient := oauth2.NewClient(context.Background(), c.TokenSource())
+	for i := 0; i < 3; i++ {
+		resp, err := httpClient.Get(base + "/resource")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"ok":true`) {
+			t.Fatalf("/resource answered %d: %s", resp.StatusCode, body)
+		}
+	}
+	if got := requestCount(t, "go-oauth2"); got != 1 {
+		t.Fatalf("three API calls fetched %d tokens, want 1", got)
+	}
+	src, _ := c.TokenSource().Token()
+	if src.Extra("scope") == nil && src.AccessToken == "" {
+		t.Fatal("the oauth2 token carries the access token")
+	}
+}
+
+func TestContextDeadlineAndCancel(t *testing.T) {
+	base := namespace(t, "go-ctx", map[string]any{"delay_ms": 1500})
+	c, err := New(Config{TokenURL: base + "/token", ClientID: "app", ClientSecret: "app-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	if _, err := c.Token(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("want context.DeadlineExceeded, got %v", err)
+	}
+	if waited := time.Since(began); waited > time.Second {
+		t.Fatalf("Token waited %v past a 100 ms deadline", waited)
+	}
+	cancelled, cancelNow := context.WithCancel(context.Background())
+	cancelNow()
+	if _, err := c.Token(cancelled); !errors.Is(err, context.Canceled) {
+		t.Fatalf("want context.Canceled, got %v", err)
+	}
+	// The renewal the abandoned call started goes on and serves the next caller.
+	tok, err := c.Token(context.Background())
+	if err != nil || tok.AccessToken == "" {
+		t.Fatal(err)
+	}
+	if got := requestCount(t, "go-ctx"); got != 1 {
+		t.Fatalf("%d token requests, want 1 (the abandoned call's renewal is shared)", got)
+	}
+}
+
+func TestCachedInvalidateClose(t *testing.T) {
+	base := namespace(t, "go-cache", nil)
+	c, err := New(Config{TokenURL: base + "/token", ClientID: "app", ClientSecret: "app-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Cached() != nil {
+		t.Fatal("a cold client has no cached token")
+	}
+	tok, err := c.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cached := c.Cached(); cached == nil || cached.AccessToken != tok.AccessToken {
+		t.Fatal("Cached returns the token just fetched")
+	}
+	if d := time.Until(tok.Expiry); d < 290*time.Second || d > 301*time.Second {
+		t.Fatalf("Expiry in %v, want ~300 s", d)
+	}
+	c.Invalidate()
+	if c.Cached() != nil {
+		t.Fatal("Invalidate drops the cached token")
+	}
+	renewed, err := c.Token(context.Background())
+	if err != nil || renewed.AccessToken == tok.AccessToken {
+		t.Fatalf("a new token after Invalidate: %v", err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Close() // twice is harmless
+	if _, err := c.Token(context.Background()); !errors.Is(err, ErrInternal) {
+		t.Fatalf("Token on a closed client: %v", err)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	_, err := New(Config{TokenURL: "https://sso.example.com/token", Grant: "password", ClientID: "app", Password: "Tw-go-pw-1"})
+	var e *Error
+	if !errors.As(err, &e) || e.Code != CodeConfig || e.Key != "username" || !errors.Is(err, ErrConfig) || errors.Is(err, ErrOAuth) {
+		t.Fatalf("password grant without username: %#v", err)
+	}
+	base := namespace(t, "go-oauth-error", nil)
+	c, err := New(Config{Preset: "keycloak", BaseURL: base, Realm: "r", Grant: "password", ClientID: "app",
+		ClientSecret: "app-secret", Username: "alice", Password: "Tw-go-wrong-pw-2", Retries: Int(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = c.Token(context.Background())
+	if !errors.As(err, &e) || !errors.Is(err, ErrOAuth) || e.Status != 401 || e.OAuthError != "invalid_grant" ||
+		e.ErrorDescription != "Invalid user credentials" {
+		t.Fatalf("wrong password: %#v", err)
+	}
+	if strings.Contains(fmt.Sprintf("%v %+v %#v", err, err, err), "Tw-go-wrong-pw-2") {
+		t.Fatal("the password shows in the error")
+	}
+	// Both a value and a reference for one secret is a configuration error.
+	_, err = New(Config{TokenURL: base + "/token", ClientSecret: "x", ClientSecretFrom: &SecretRef{Env: "X"}})
+	if !errors.As(err, &e) || e.Code != CodeConfig || e.Key != "client_secret" {
+		t.Fatalf("value and reference: %v", err)
+	}
+}
+
+func TestConfigJSON(t *testing.T) {
+	cfg := Config{Preset: "phasetwo", Realm: "demo", Leeway: Duration(1500 * time.Millisecond), RefreshAhead: Duration(0),
+		SendGrantType: Bool(false), Retries: Int(0), PasswordFrom: &SecretRef{Env: "PW"}, Extra: map[string]string{"a": "b"}}
+	data, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	_ = json.Unmarshal(data, &m)
+	want := map[string]any{"preset": "phasetwo", "realm": "demo", "leeway": 1.5, "refresh_ahead": 0.0,
+		"send_grant_type": false, "retries": 0.0, "password": map[string]any{"env": "PW"}, "extra": map[string]any{"a": "b"}}
+	if !matches(want, m) {
+		t.Fatalf("Config JSON is %s", data)
+	}
+	var back Config
+	if err := json.Unmarshal(data, &back); err != nil || *back.Leeway != 1500*time.Millisecond || back.PasswordFrom.Env != "PW" {
+		t.Fatalf("round trip: %v %+v", err, back)
+	}
+	// Unknown keys survive decoding and are reported by New with a suggestion.
+	_ = json.Unmarshal([]byte(`{"token_url":"https://x.example/token","client_secrte":"s"}`), &back)
+	_, err = New(back)
+	var e *Error
+	if !errors.As(err, &e) || e.Key != "client_secrte" || !strings.Contains(e.Message, "client_secret") {
+		t.Fatalf("unknown key: %v", err)
+	}
+}

@@ -1,0 +1,198 @@
+package tokenwell
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Config is DESIGN §2's configuration; the json tags are its keys. Zero values mean "not
+// set" (the engine's default applies); the pointer fields let 0 and false be said explicitly.
+// Everything is validated by New, which reports a *Error with Code CodeConfig and Key.
+type Config struct {
+	TokenURL string `json:"token_url,omitempty"`
+	Issuer   string `json:"issuer,omitempty"`
+	Preset   string `json:"preset,omitempty"`
+	BaseURL  string `json:"base_url,omitempty"`
+	Realm    string `json:"realm,omitempty"`
+	Tenant   string `json:"tenant,omitempty"`
+	// Grant is "client_credentials" (the default), "password" or "refresh_token".
+	Grant        string `json:"grant,omitempty"`
+	ClientID     string `json:"client_id,omitempty"`
+	ClientSecret string `json:"client_secret,omitempty"`
+	Username     string `json:"username,omitempty"`
+	Password     string `json:"password,omitempty"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	// Scope is space-separated.
+	Scope    string            `json:"scope,omitempty"`
+	Audience string            `json:"audience,omitempty"`
+	Resource string            `json:"resource,omitempty"`
+	Extra    map[string]string `json:"extra,omitempty"`
+	// ClientAuth is "post" (the default), "basic" or "none"; Body is "form" or "json".
+	ClientAuth      string            `json:"client_auth,omitempty"`
+	Body            string            `json:"body,omitempty"`
+	SendGrantType   *bool             `json:"send_grant_type,omitempty"`
+	UseRefreshToken *bool             `json:"use_refresh_token,omitempty"`
+	Leeway          *time.Duration    `json:"leeway,omitempty"`
+	RefreshAhead    *time.Duration    `json:"refresh_ahead,omitempty"`
+	ErrorBackoff    *time.Duration    `json:"error_backoff,omitempty"`
+	DefaultLifetime *time.Duration    `json:"default_lifetime,omitempty"`
+	Timeout         *time.Duration    `json:"timeout,omitempty"`
+	ConnectTimeout  *time.Duration    `json:"connect_timeout,omitempty"`
+	Retries         *int              `json:"retries,omitempty"`
+	CAFile          string            `json:"ca_file,omitempty"`
+	Proxy           string            `json:"proxy,omitempty"`
+	AllowHTTP       bool              `json:"allow_http,omitempty"`
+	Headers         map[string]string `json:"headers,omitempty"`
+	// Cache is "memory" (the default), "file", "file:/dir", "redis://…" or "rediss://…".
+	Cache       string `json:"cache,omitempty"`
+	CacheKey    string `json:"cache_key,omitempty"`
+	CacheSecret string `json:"cache_secret,omitempty"`
+
+	// ClientSecretFrom, PasswordFrom, RefreshTokenFrom and CacheSecretFrom read that secret
+	// from the environment or a file when it is needed, instead of holding it here.
+	ClientSecretFrom *SecretRef `json:"-"`
+	PasswordFrom     *SecretRef `json:"-"`
+	RefreshTokenFrom *SecretRef `json:"-"`
+	CacheSecretFrom  *SecretRef `json:"-"`
+
+	// Keys read by UnmarshalJSON that no field holds (unknown keys, values of the wrong type):
+	// passed on as they are, so New reports them the way every binding does.
+	passthrough map[string]json.RawMessage
+}
+
+// SecretRef names where a secret is read: an environment variable or a file (trailing
+// whitespace stripped).
+type SecretRef struct {
+	Env  string `json:"env,omitempty"`
+	File string `json:"file,omitempty"`
+}
+
+// Bool, Int and Duration return pointers for the optional fields of Config.
+func Bool(v bool) *bool                       { return &v }
+func Int(v int) *int                          { return &v }
+func Duration(d time.Duration) *time.Duration { return &d }
+
+// The Config fields kept out of the generic JSON encoding.
+var durationKeys = []string{"leeway", "refresh_ahead", "error_backoff", "default_lifetime", "timeout", "connect_timeout"}
+var secretKeys = []string{"client_secret", "password", "refresh_token", "cache_secret"}
+
+type plain Config // Config without its methods, for the standard encoding of the simple fields
+
+func (c *Config) durations() map[string]**time.Duration {
+	return map[string]**time.Duration{"leeway": &c.Leeway, "refresh_ahead": &c.RefreshAhead, "error_backoff": &c.ErrorBackoff,
+		"default_lifetime": &c.DefaultLifetime, "timeout": &c.Timeout, "connect_timeout": &c.ConnectTimeout}
+}
+
+func (c *Config) secrets() map[string]**SecretRef {
+	return map[string]**SecretRef{"client_secret": &c.ClientSecretFrom, "password": &c.PasswordFrom,
+		"refresh_token": &c.RefreshTokenFrom, "cache_secret": &c.CacheSecretFrom}
+}
+
+// MarshalJSON writes DESIGN §2's JSON: durations as seconds, secret references as
+// {"env": …} / {"file": …}.
+func (c Config) MarshalJSON() ([]byte, error) {
+	base, err := json.Marshal(plain(c))
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]json.RawMessage{}
+	if err := json.Unmarshal(base, &m); err != nil {
+		return nil, err
+	}
+	for key, d := range c.durations() {
+		if *d != nil {
+			m[key] = json.RawMessage(fmt.Sprintf("%g", (*d).Seconds()))
+		}
+	}
+	for key, ref := range c.secrets() {
+		if *ref == nil {
+			continue
+		}
+		if _, both := m[key]; both {
+			return nil, &Error{Code: CodeConfig, Key: key, Message: fmt.Sprintf("`%s` is given both as a value and as a reference: keep one", key)}
+		}
+		raw, err := json.Marshal(*ref)
+		if err != nil {
+			return nil, err
+		}
+		m[key] = raw
+	}
+	for k, v := range c.passthrough {
+		m[k] = v
+	}
+	return json.Marshal(m)
+}
+
+// UnmarshalJSON reads DESIGN §2's JSON (durations in seconds, scope as a string or a list,
+// secrets as strings or {"env"}/{"file"} references). What does not fit a field is kept and
+// handed to the engine, which names the key in its error.
+func (c *Config) UnmarshalJSON(data []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return err
+	}
+	*c = Config{}
+	durations, secrets := c.durations(), c.secrets()
+	simple := map[string]json.RawMessage{}
+	keep := func(k string, v json.RawMessage) {
+		if c.passthrough == nil {
+			c.passthrough = map[string]json.RawMessage{}
+		}
+		c.passthrough[k] = v
+	}
+	for k, v := range m {
+		switch {
+		case durations[k] != nil:
+			var secs float64
+			if json.Unmarshal(v, &secs) != nil || math.IsNaN(secs) || math.Abs(secs) > 1e9 {
+				keep(k, v)
+				continue
+			}
+			d := time.Duration(secs * float64(time.Second))
+			*durations[k] = &d
+		case secrets[k] != nil && len(v) > 0 && v[0] == '{':
+			var ref SecretRef
+			if json.Unmarshal(v, &ref) != nil {
+				keep(k, v)
+				continue
+			}
+			*secrets[k] = &ref
+		case k == "scope" && len(v) > 0 && v[0] == '[':
+			var items []string
+			if json.Unmarshal(v, &items) != nil {
+				keep(k, v)
+				continue
+			}
+			c.Scope = strings.Join(items, " ")
+		default:
+			simple[k] = v
+		}
+	}
+	// The remaining keys go through the standard decoding one by one, so one bad value (or
+	// unknown key) is passed on without losing the others.
+	keys := make([]string, 0, len(simple))
+	for k := range simple {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		one, _ := json.Marshal(map[string]json.RawMessage{k: simple[k]})
+		if decodeStrict(one, &plain{}) != nil {
+			keep(k, simple[k])
+			continue
+		}
+		_ = decodeStrict(one, (*plain)(c))
+	}
+	return nil
+}
+
+func decodeStrict(data []byte, into *plain) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	return dec.Decode(into)
+}

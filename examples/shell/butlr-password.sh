@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# 001 Butlr: password login (JSON {"username", "password"} at /api/v2/login, no grant_type).
+#
+# The document:
+#   curl --location --request POST 'https://api.butlr.io/api/v2/login' \
+#     --header 'Content-Type: application/json' \
+#     --data-raw '{"username": "your@email.com", "password": "your_password"}'
+# The `butlr` preset sends exactly that body; tokenwell keeps the token for its lifetime. As a
+# profile:
+#   [profiles.butlr]
+#   preset = "butlr"
+#   grant = "password"
+#   username = "${BUTLR_USERNAME}"
+#   password = { env = "BUTLR_PASSWORD" }
+#
+# Needs BUTLR_USERNAME, BUTLR_PASSWORD and API_URL. BUTLR_BASE_URL replaces https://api.butlr.io.
+set -euo pipefail
+: "${BUTLR_USERNAME:?set BUTLR_USERNAME}" "${BUTLR_PASSWORD:?set BUTLR_PASSWORD}" "${API_URL:?set API_URL}"
+
+tw=(tokenwell --preset butlr --grant password --username "$BUTLR_USERNAME" --password-env BUTLR_PASSWORD)
+if [ -n "${BUTLR_BASE_URL:-}" ]; then tw+=(--base-url "$BUTLR_BASE_URL"); fi
+
+for _ in $(seq "${API_CALLS:-3}"); do
+  auth=$("${tw[@]}" header)
+  curl -fsS -H "$auth" "$API_URL"
+  echo
+done
