@@ -38,7 +38,13 @@ impl Log for Stderr {
             return;
         }
         let text = text.strip_prefix("tokenwell: ").unwrap_or(&text);
-        let level = record.level().as_str().to_ascii_lowercase();
+        let level = match record.level() {
+            Level::Error => "error",
+            Level::Warn => "warning",
+            Level::Info => "info",
+            Level::Debug => "debug",
+            Level::Trace => "trace",
+        };
         if self.verbosity >= 2 {
             eprintln!("tokenwell: {level} [{}] {text}", record.target());
         } else {

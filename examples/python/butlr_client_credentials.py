@@ -1,0 +1,25 @@
+"""001 Butlr: client credentials at /api/v2/clients/login (JSON with audience https://butlrauth/).
+
+    BUTLR_CLIENT_ID=… BUTLR_CLIENT_SECRET=… API_URL=… python butlr_client_credentials.py
+
+BUTLR_BASE_URL replaces https://api.butlr.io.
+"""
+
+import os
+
+import httpx
+
+import tokenwell
+
+client = tokenwell.Client(
+    preset="butlr",
+    base_url=os.environ.get("BUTLR_BASE_URL"),
+    client_id=os.environ["BUTLR_CLIENT_ID"],
+    client_secret={"env": "BUTLR_CLIENT_SECRET"},
+)
+
+with httpx.Client(auth=client.httpx_auth(), timeout=30) as http:
+    for _ in range(int(os.environ.get("API_CALLS", "3"))):
+        response = http.get(os.environ["API_URL"])
+        response.raise_for_status()
+        print(response.status_code, response.text)
