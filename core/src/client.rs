@@ -352,9 +352,6 @@ impl Inner {
         }
         if let Some(b) = lock(&self.slot.backoff).as_ref() {
             if self.now() < b.until_ns {
-                if mode == Mode::Background {
-                    return Wait::Ready(Err(b.error.clone()));
-                }
                 tracing::debug!("tokenwell: re-raising the last oauth error (error_backoff)");
                 return Wait::Ready(Err(b.error.clone()));
             }
