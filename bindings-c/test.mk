@@ -39,6 +39,7 @@ install-c: ## PREFIX=… installs lib/libtokenwell.{so,a}, include/tokenwell.h, 
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(TW_VERSION)|g' bindings-c/tokenwell.pc \
 	  > "$(DESTDIR)$(PREFIX)/lib/pkgconfig/tokenwell.pc"
 
+bench: bench-c
 bench-c: deps-c ## warm tw_client_cached / tw_client_token, 1 and 2 threads (release build)
 	$(CARGO) build -q --release -p tokenwell-c
 	$(CARGO) build -q -p tokenwell-authserver

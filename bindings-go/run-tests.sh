@@ -29,6 +29,7 @@ cleanup() {
   [ -n "$prefix" ] && rm -rf "$prefix"
 }
 trap cleanup EXIT
+rm -f "$out/server.url"
 "$TW_AUTHSERVER" --max-seconds 600 > "$out/server.url" &
 server_pid=$!
 for _ in $(seq 100); do [ -s "$out/server.url" ] && break; sleep 0.1; done

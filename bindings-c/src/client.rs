@@ -32,6 +32,12 @@ fn live<'a>(client: *const tw_client) -> Option<&'a tw_client> {
 }
 
 impl tw_client {
+    /// The warm path: this thread's handle, if the engine would still answer that token.
+    #[inline]
+    fn warm(&self, want: Want) -> Option<*mut tw_token> {
+        self.mirror.lookup(self.generation.load(Ordering::Acquire), wall_now_ns(), want)
+    }
+
     fn answer(&self, generation: u64, token: std::sync::Arc<engine::Token>) -> Result<*mut tw_token, Failure> {
         let answer = Answer {
             generation,
@@ -62,12 +68,18 @@ pub extern "C" fn tw_client_new_json(json: *const c_char, err: *mut *mut tw_erro
 /// failure.
 #[no_mangle]
 pub extern "C" fn tw_client_token(client: *const tw_client, err: *mut *mut tw_error) -> *mut tw_token {
+    match crate::quiet(None, || live(client).and_then(|c| c.warm(Want::Token))) {
+        Some(t) => t,
+        None => token_slow(client, err),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn token_slow(client: *const tw_client, err: *mut *mut tw_error) -> *mut tw_token {
     crate::guard(err, || {
         let c = live(client).ok_or(Failure::Internal("tw_client_token: the client is NULL"))?;
         let generation = c.generation.load(Ordering::Acquire);
-        if let Some(t) = c.mirror.lookup(generation, wall_now_ns(), Want::Token) {
-            return Ok(t);
-        }
         let token = match c.client.try_token() {
             Some(t) => t,
             None => c.client.token_blocking()?,
@@ -79,12 +91,18 @@ pub extern "C" fn tw_client_token(client: *const tw_client, err: *mut *mut tw_er
 /// The cached token if one is valid, else NULL. No I/O, never starts a renewal, never blocks.
 #[no_mangle]
 pub extern "C" fn tw_client_cached(client: *const tw_client) -> *mut tw_token {
+    match crate::quiet(None, || live(client).and_then(|c| c.warm(Want::Cached))) {
+        Some(t) => t,
+        None => cached_slow(client),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn cached_slow(client: *const tw_client) -> *mut tw_token {
     crate::quiet(ptr::null_mut(), || {
         let Some(c) = live(client) else { return ptr::null_mut() };
         let generation = c.generation.load(Ordering::Acquire);
-        if let Some(t) = c.mirror.lookup(generation, wall_now_ns(), Want::Cached) {
-            return t;
-        }
         match c.client.cached() {
             Some(token) => c.answer(generation, token).unwrap_or(ptr::null_mut()),
             None => ptr::null_mut(),

@@ -72,7 +72,7 @@ fn thread_id() -> usize {
 #[inline]
 fn home(id: usize) -> usize {
     // Thread ids are addresses spaced by stack sizes: mix the bits before taking the index.
-    (id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) % SLOTS
+    ((id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize % SLOTS
 }
 
 impl Mirror {

@@ -19,6 +19,7 @@ cleanup() {
   [ -n "$prefix" ] && rm -rf "$prefix"
 }
 trap cleanup EXIT
+rm -f "$out/server.url"
 "$lib/tokenwell-authserver" --max-seconds 1800 > "$out/server.url" &
 server_pid=$!
 for _ in $(seq 100); do [ -s "$out/server.url" ] && break; sleep 0.1; done

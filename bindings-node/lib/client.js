@@ -1,8 +1,11 @@
 'use strict'
-// `Client`: the public API over the native client. It mirrors the current token and the
-// instant until which it may be handed out, and compares the cache key's generation counter
-// (native memory seen through a typed array) on every call, so a warm `token()` or
-// `cachedToken()` never crosses into native code; everything else is the core's.
+// `Client`: the public API over the native client. It mirrors the current token and reads two
+// words of native memory through typed arrays on every call: the cache key's generation counter
+// (changed by any renewal or invalidation, through any client) and this client's fresh word
+// (zeroed by native code when the token's fresh-until instant passes). So a warm `token()` or
+// `cachedToken()` neither crosses into native code nor reads the clock; the rest is the core's.
+// Reads go through `Atomics.load`: the memory changes under JS, and plain typed-array loads may
+// be hoisted out of a loop by the JIT.
 
 const { inspect } = require('node:util')
 const { endianness } = require('node:os')
@@ -103,9 +106,10 @@ function logger(onLog) {
 class Client {
   #native
   #view
+  #word
   #mirrored
   #gen = -1
-  #fresh = 0
+  #epoch = -1
   #token = null
   #data = null
   #pending = null
@@ -134,8 +138,10 @@ class Client {
       view = buffer === null ? null : new Uint32Array(buffer, 0, 2)
       views.set(id, view)
     }
-    this.#mirrored = view !== null
+    const word = made.freshBuffer()
+    this.#mirrored = view !== null && word !== null
     this.#view = view ?? new Uint32Array(2)
+    this.#word = word === null ? new Uint32Array(1) : new Uint32Array(word)
   }
 
   /** The same as `new Client(config, options)`. */
@@ -154,7 +160,7 @@ class Client {
    * @returns {Promise<Token>}
    */
   token() {
-    if (this.#view[LOW] === this.#gen && Date.now() < this.#fresh) return Promise.resolve(this.#token)
+    if (Atomics.load(this.#view, LOW) === this.#gen && Atomics.load(this.#word, 0) === this.#epoch) return Promise.resolve(this.#token)
     let d
     try {
       d = this.#native.tryToken()
@@ -184,7 +190,7 @@ class Client {
 
   /** The cached token if it is valid, else `null`; synchronous, never does I/O. */
   cachedToken() {
-    if (this.#view[LOW] === this.#gen && Date.now() < this.#fresh) return this.#token
+    if (Atomics.load(this.#view, LOW) === this.#gen && Atomics.load(this.#word, 0) === this.#epoch) return this.#token
     let d
     try {
       d = this.#native.cached()
@@ -196,7 +202,7 @@ class Client {
 
   /** Drops the cached access token (keeps the refresh token), for every client of this cache key. */
   invalidate() {
-    this.#fresh = 0
+    this.#epoch = -1
     try {
       this.#native.invalidate()
     } catch (e) {
@@ -244,7 +250,8 @@ class Client {
     }
     if (this.#mirrored) {
       this.#gen = d.generation
-      this.#fresh = d.freshUntil
+      // Epoch 0 means "do not mirror"; -1 never equals a Uint32Array element.
+      this.#epoch = d.epoch === 0 ? -1 : d.epoch
     }
     return this.#token
   }

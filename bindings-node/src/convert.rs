@@ -17,14 +17,15 @@ pub struct TokenData {
     pub id_token: Option<String>,
     /// The other response fields as JSON text (parsed only when read).
     pub extra: String,
-    /// Until when (Unix ms) the JS mirror may hand this token out on its own; 0 = never.
-    pub fresh_until: f64,
+    /// The mirror may hand this token out on its own while the client's fresh word holds this
+    /// epoch (see `fresh`); 0 = never.
+    pub epoch: u32,
     /// The low 32 bits of the generation this token belongs to.
     pub generation: u32,
 }
 
 impl TokenData {
-    pub fn new(t: &Token, generation: u32, fresh_until_ns: i64) -> TokenData {
+    pub fn new(t: &Token, generation: u32, epoch: u32) -> TokenData {
         let ms = |ns: i64| ns as f64 / 1e6;
         TokenData {
             access_token: t.access_token().to_owned(),
@@ -39,8 +40,7 @@ impl TokenData {
             scope: t.scope().map(str::to_owned),
             id_token: t.id_token().map(str::to_owned),
             extra: t.extra_json(),
-            // Whole milliseconds, rounded down: the mirror stops no later than the core would.
-            fresh_until: (fresh_until_ns.max(0) / 1_000_000) as f64,
+            epoch,
             generation,
         }
     }

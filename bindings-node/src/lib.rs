@@ -3,10 +3,13 @@
 //! mirror, the error classes and `fetch`. Every export catches panics (`catch_unwind`).
 
 mod convert;
+mod fresh;
 mod logging;
 
+use std::ffi::c_void;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use futures::FutureExt;
 use napi::bindgen_prelude::{Either, FromNapiValue, Object, Unknown};
@@ -15,11 +18,13 @@ use napi_derive::napi;
 use tokenwell::{Client, Config, Error, KeyStyle};
 
 use convert::{ErrorData, TokenData};
+use fresh::FreshWord;
 
 /// One `tokenwell::Client`. The JS `Client` owns exactly one.
 #[napi]
 pub struct NativeClient {
     client: Client,
+    fresh: Arc<FreshWord>,
     _log: Option<logging::SinkGuard>,
 }
 
@@ -35,7 +40,7 @@ pub fn create_client(config_json: String, on_log: Option<logging::LogFn>) -> Eit
         Err(e) => return Either::B(ErrorData::from(&e)),
     };
     match Client::new(config) {
-        Ok(client) => Either::A(NativeClient { client, _log: on_log.map(logging::add_sink) }),
+        Ok(client) => Either::A(NativeClient { client, fresh: Arc::default(), _log: on_log.map(logging::add_sink) }),
         // The core names keys in snake_case past parsing; Node users write camelCase.
         Err(e) => Either::B(ErrorData::from(&e).with_camel_keys()),
     }
@@ -55,14 +60,14 @@ impl NativeClient {
         // The generation is read before the token, so a change in between leaves the mirror
         // with an older generation than the cell and it asks again.
         let generation = self.generation();
-        self.client.try_token().map(|t| TokenData::new(&t, generation, self.client.fresh_until_ns(&t)))
+        self.client.try_token().map(|t| TokenData::new(&t, generation, self.fresh.arm(self.client.fresh_until_ns(&t))))
     }
 
     /// The cached token before its renewal point, without I/O and without starting anything.
     #[napi(catch_unwind)]
     pub fn cached(&self) -> Option<TokenData> {
         let generation = self.generation();
-        self.client.cached().map(|t| TokenData::new(&t, generation, self.client.fresh_until_ns(&t)))
+        self.client.cached().map(|t| TokenData::new(&t, generation, self.fresh.arm(self.client.fresh_until_ns(&t))))
     }
 
     /// Waits for a token on tokenwell's runtime, never on the JS thread. The Promise resolves
@@ -71,6 +76,7 @@ impl NativeClient {
     pub fn wait<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
         let (deferred, promise) = env.create_deferred()?;
         let client = self.client.clone();
+        let fresh = self.fresh.clone();
         tokenwell::runtime::handle().spawn(async move {
             let outcome = AssertUnwindSafe(async {
                 let result = client.token().await;
@@ -78,8 +84,8 @@ impl NativeClient {
                 match result {
                     // Mirror it only if it is still the current token at this generation.
                     Ok(t) => match client.cached() {
-                        Some(c) if std::sync::Arc::ptr_eq(&c, &t) => {
-                            Either::A(TokenData::new(&t, generation as u32, client.fresh_until_ns(&t)))
+                        Some(c) if Arc::ptr_eq(&c, &t) => {
+                            Either::A(TokenData::new(&t, generation as u32, fresh.arm(client.fresh_until_ns(&t))))
                         }
                         _ => Either::A(TokenData::new(&t, generation as u32, 0)),
                     },
@@ -116,30 +122,30 @@ impl NativeClient {
     }
 
     /// An ArrayBuffer over the 8 bytes of the generation counter: JS compares it on every call
-    /// without crossing into native code. `null` where the runtime refuses external buffers
-    /// (a copy would never change, so the JS layer then asks native code every time).
+    /// without crossing into native code. The counter lives as long as the process.
     #[napi(catch_unwind)]
     pub fn generation_buffer<'env>(&self, env: &'env Env) -> Result<Option<Unknown<'env>>> {
         let cell: &'static std::sync::atomic::AtomicU64 = self.client.generation_cell();
-        let mut value = std::ptr::null_mut();
-        // SAFETY: the cell is 'static and 8-byte aligned and is never freed, so no finalizer
-        // is needed; JS only reads it.
-        let status = unsafe {
-            sys::napi_create_external_arraybuffer(
-                env.raw(),
-                cell.as_ptr().cast(),
-                8,
-                None,
-                std::ptr::null_mut(),
-                &mut value,
-            )
-        };
-        if status == sys::Status::napi_no_external_buffers_allowed {
-            return Ok(None);
+        // SAFETY: the cell is 'static, 8-byte aligned and never freed; JS only reads it.
+        unsafe { external_buffer(env, cell.as_ptr().cast(), 8, None, std::ptr::null_mut()) }
+    }
+
+    /// An ArrayBuffer over this client's fresh word (see `fresh`): it holds the epoch the last
+    /// token data carried until that token's fresh-until instant, then 0.
+    #[napi(catch_unwind)]
+    pub fn fresh_buffer<'env>(&self, env: &'env Env) -> Result<Option<Unknown<'env>>> {
+        unsafe extern "C" fn release(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+            // SAFETY: `hint` is the `Arc::into_raw` below, released exactly once, here.
+            drop(unsafe { Arc::from_raw(hint.cast::<FreshWord>()) });
         }
-        check_status!(status, "tokenwell: creating the generation view failed")?;
-        // SAFETY: `value` was just created in this env.
-        unsafe { Unknown::from_napi_value(env.raw(), value) }.map(Some)
+        let hint = Arc::into_raw(self.fresh.clone()).cast_mut().cast::<c_void>();
+        // SAFETY: the word lives as long as the Arc the finalizer releases.
+        let made = unsafe { external_buffer(env, self.fresh.as_ptr().cast(), 4, Some(release), hint) };
+        if !matches!(made, Ok(Some(_))) {
+            // SAFETY: no buffer took ownership of the hint.
+            drop(unsafe { Arc::from_raw(hint.cast::<FreshWord>()) });
+        }
+        made
     }
 
     /// The cache key (hex SHA-256 or the configured `cacheKey`); never a secret.
@@ -147,4 +153,26 @@ impl NativeClient {
     pub fn cache_key(&self) -> String {
         self.client.cache_key().to_owned()
     }
+}
+
+/// An ArrayBuffer over native memory, or `None` where the runtime refuses external buffers (a
+/// copy would never change, so the JS layer then asks native code on every call).
+///
+/// # Safety
+/// `data` must stay valid for `len` bytes until `finalize` runs (forever when it is `None`).
+unsafe fn external_buffer<'env>(
+    env: &'env Env,
+    data: *mut c_void,
+    len: usize,
+    finalize: sys::napi_finalize,
+    hint: *mut c_void,
+) -> Result<Option<Unknown<'env>>> {
+    let mut value = std::ptr::null_mut();
+    let status = unsafe { sys::napi_create_external_arraybuffer(env.raw(), data, len, finalize, hint, &mut value) };
+    if status == sys::Status::napi_no_external_buffers_allowed {
+        return Ok(None);
+    }
+    check_status!(status, "tokenwell: creating a view on native memory failed")?;
+    // SAFETY: `value` was just created in this env.
+    unsafe { Unknown::from_napi_value(env.raw(), value) }.map(Some)
 }

@@ -360,3 +360,22 @@ test('warm token() and cachedToken() do not call into native code; a change else
     Object.assign(proto, originals)
   }
 })
+
+test('the mirror stops at the renewal point even while JS never yields (a synchronous loop)', async () => {
+  const server = namespace('busy-loop')
+  await prepare(server, { expires_in: 2 })
+  const client = new Client({ ...cc(server), refreshAhead: 0 }) // renewal point R = 1 s
+  const t = await client.token()
+  const issued = t.expiresAt.getTime() - 2000
+  let lastSeen = Date.now()
+  while (client.cachedToken() !== null && Date.now() - issued < 3000) lastSeen = Date.now()
+  const stoppedAfter = Date.now() - issued
+  assert.ok(stoppedAfter >= 950 && stoppedAfter < 1300, `the token was handed out until ${stoppedAfter} ms (R = 1000 ms)`)
+  assert.ok(lastSeen - issued < 1000 + 50)
+  // The same with nothing but cachedToken() in the loop (no call the JIT must keep in place).
+  const t2 = await client.token()
+  let spins = 0
+  while (client.cachedToken() !== null && spins < 2e9) spins++
+  assert.equal(client.cachedToken(), null, `still handing out the token after ${spins} calls`)
+  assert.ok(Date.now() - (t2.expiresAt.getTime() - 2000) >= 950)
+})

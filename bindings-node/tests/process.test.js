@@ -56,7 +56,7 @@ for (const [what, body] of Object.entries(scenarios)) {
     const r = await node(['-e', `const { Client } = require('tokenwell');\n${body(server)}`])
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stdout, /^done/)
-    assert.ok(r.lingerMs < 1000, `exited ${r.lingerMs} ms after its work was done`)
+    assert.ok(r.lingerMs < 2000, `exited ${r.lingerMs} ms after its work was done`)
   })
 }
 
@@ -67,7 +67,7 @@ test('DEBUG=tokenwell does not keep the process alive either', async () => {
     DEBUG: 'tokenwell',
   })
   assert.equal(r.code, 0, r.stderr)
-  assert.ok(r.lingerMs < 1000, `exited ${r.lingerMs} ms after its work was done`)
+  assert.ok(r.lingerMs < 2000, `exited ${r.lingerMs} ms after its work was done`)
 })
 
 test("require('tokenwell') works in a fresh process", async () => {

@@ -147,7 +147,7 @@ impl PyClient {
     #[classmethod]
     #[pyo3(signature = (name=None))]
     fn from_profile<'py>(cls: &Bound<'py, PyType>, name: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
-        let config = crate::profile::load(cls.py(), name)?;
+        let config = tokenwell::profile::load(name, None).map_err(|e| to_pyerr(cls.py(), &e))?;
         PENDING.with(|p| *p.borrow_mut() = Some(config));
         let made = cls.call0();
         PENDING.with(|p| p.borrow_mut().take());
@@ -217,6 +217,12 @@ impl PyClient {
             Ok(())
         })
         .map_err(|e| to_pyerr(py, &e))
+    }
+
+    /// Drops the cached access token only if it is still `token` (the one a resource refused):
+    /// a burst of 401s for one stale token causes one fetch, not one each.
+    fn invalidate_if(&self, py: Python<'_>, token: PyRef<'_, PyToken>) -> PyResult<bool> {
+        guard(|| Ok(self.client.invalidate_if(&token.inner))).map_err(|e| to_pyerr(py, &e))
     }
 
     /// The cache key (hex SHA-256 of the token URL, grant, client id, …; never a secret).

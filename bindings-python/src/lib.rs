@@ -8,7 +8,6 @@ mod client;
 mod convert;
 mod errors;
 mod logging;
-mod profile;
 mod token;
 
 #[pymodule]

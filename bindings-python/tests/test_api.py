@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -54,6 +55,15 @@ def test_cached_path_returns_the_same_object(ns: Namespace) -> None:
     assert second is not first and second.access_token != first.access_token
     assert client.token() is second
     assert ns.stats()["total"] == 2
+
+
+def test_threads_get_the_same_object_too(ns: Namespace) -> None:
+    # The core hands each thread its own copy of the token; Python still sees one object.
+    client = cc(ns)
+    first = client.token()
+    with ThreadPoolExecutor(8) as pool:
+        seen = list(pool.map(lambda _: (client.token(), client.cached()), range(64)))
+    assert all(t is first and c is first for t, c in seen)
 
 
 def test_clients_with_one_configuration_share_the_token(ns: Namespace) -> None:

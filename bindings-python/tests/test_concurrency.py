@@ -4,6 +4,8 @@ and never block the event loop; a cancelled token_async() does not cancel the fe
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -170,4 +172,21 @@ def test_threads_and_tasks_share_one_fetch(ns: Namespace) -> None:
 
         tokens = asyncio.run(main()) + [f.result(timeout=30) for f in futures]
     assert len({t.access_token for t in tokens}) == 1
+    assert ns.stats()["total"] == 1
+
+
+def test_ctrl_c_interrupts_a_waiting_token(ns: Namespace) -> None:
+    # The wait releases the GIL but still lets KeyboardInterrupt through; the fetch goes on.
+    ns.control(delay_ms=1500)
+    client = cc(ns)
+    timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            client.token()
+    finally:
+        timer.cancel()
+    assert time.monotonic() - started < 1.2
+    assert client.token().access_token
     assert ns.stats()["total"] == 1

@@ -193,8 +193,8 @@ fn prompt(error: &tokenwell::Error, config: &mut Config) -> Result<bool, Failure
     Ok(true)
 }
 
-/// The token for the chosen configuration: the file cache's when fresh (no HTTP client, no
-/// runtime: the fast path of a shell loop), else from the core client.
+/// The token for the chosen configuration. A fresh file-cache entry is served by the core
+/// without building an HTTP client or starting its runtime: the fast path of a shell loop.
 pub fn token(
     name: Option<&str>,
     path: Option<&Path>,
@@ -210,9 +210,6 @@ pub fn token(
     }
     let interactive = std::io::stdin().is_terminal();
     loop {
-        if let Some(t) = profile::cached_token(&target.config) {
-            return Ok((target, Arc::new(t)));
-        }
         match Client::new(target.config.clone()) {
             Ok(client) => {
                 let result = client.token_blocking();

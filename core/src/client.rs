@@ -44,7 +44,9 @@ struct Inner {
     slot: &'static Slot,
     /// `None` = the system clock, read without a virtual call.
     clock: Option<Arc<dyn Clock>>,
-    http: reqwest::Client,
+    /// Built on first use: building it loads the system's root certificates (milliseconds),
+    /// which a process answered from a cache never needs.
+    http: std::sync::OnceLock<reqwest::Client>,
     /// The file or Redis cache, when configured.
     shared: Option<Shared>,
     leeway_ns: i64,
@@ -92,7 +94,7 @@ impl std::future::Future for TokenFuture<'_> {
             match &mut self.state {
                 FutureState::Start => {
                     let inner = &self.client.inner;
-                    if let Some(t) = inner.peek(true) {
+                    if let Some(t) = inner.peek(true).or_else(|| inner.adopt_from_file()) {
                         self.state = FutureState::Done;
                         return Poll::Ready(Ok(t));
                     }
@@ -147,7 +149,6 @@ impl Client {
 
     fn build(config: Config, clock: Option<Arc<dyn Clock>>) -> Result<Client, Error> {
         let settings = Settings::build(config)?;
-        let http = transport::build_http(&settings)?;
         let slot = cache::slot(&settings.cache_key, settings.fingerprint);
         let shared = Shared::open(&settings);
         Ok(Client {
@@ -159,7 +160,7 @@ impl Client {
                 settings,
                 slot,
                 clock,
-                http,
+                http: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -175,6 +176,9 @@ impl Client {
     /// (on tokenwell's own runtime). Do not call it from inside an async task.
     pub fn token_blocking(&self) -> Result<Arc<Token>, Error> {
         if let Some(t) = self.inner.peek(true) {
+            return Ok(t);
+        }
+        if let Some(t) = self.inner.adopt_from_file() {
             return Ok(t);
         }
         match self.inner.join(Mode::Foreground) {
@@ -201,15 +205,24 @@ impl Client {
     /// Drops the cached access token of this cache key (a resource server answered 401); the
     /// refresh token stays. Every client sharing the key sees it.
     pub fn invalidate(&self) {
+        self.invalidate_where(None);
+    }
+
+    /// Drops the cached access token only if it is still `token` (a resource server answered
+    /// 401 to that token): when another caller already renewed, the newer token stays. Returns
+    /// whether it dropped anything. The HTTP helpers of the bindings use this.
+    pub fn invalidate_if(&self, token: &Token) -> bool {
+        self.invalidate_where(Some(token.access_token()))
+    }
+
+    fn invalidate_where(&self, only: Option<&str>) -> bool {
+        let Some(dropped) = self.inner.slot.invalidate(only) else { return false };
         tracing::debug!(cache_key = %self.short_key(), "tokenwell: token invalidated");
-        let held = self.inner.slot.current.load().as_ref().and_then(|e| e.token.clone());
-        self.inner.slot.invalidate();
-        if let (Some(token), Some(_)) = (held, &self.inner.shared) {
+        if self.inner.shared.is_some() {
             let inner = self.inner.clone();
             let done = crate::runtime::block_on(async move {
-                let access = token.access_token().to_owned();
                 match &inner.shared {
-                    Some(sh) => sh.invalidate(&inner.settings, &access).await,
+                    Some(sh) => sh.invalidate(&inner.settings, dropped.access_token()).await,
                     None => Ok(()),
                 }
             });
@@ -217,6 +230,7 @@ impl Client {
                 tracing::warn!("tokenwell: could not invalidate the shared cache entry: {e}");
             }
         }
+        true
     }
 
     /// Changes whenever the cached token of this key changes (renewal, invalidation), so a
@@ -267,6 +281,27 @@ impl Inner {
             None => wall_now_ns(),
             Some(c) => c.now_ns(),
         }
+    }
+
+    fn http(&self) -> Result<&reqwest::Client, Error> {
+        if let Some(h) = self.http.get() {
+            return Ok(h);
+        }
+        let built = transport::build_http(&self.settings)?;
+        Ok(self.http.get_or_init(|| built))
+    }
+
+    /// A cold client whose file cache holds a fresh token takes it without starting the
+    /// runtime or building an HTTP client (a new process's first call, a CLI in a shell loop).
+    fn adopt_from_file(&self) -> Option<Arc<Token>> {
+        let stored = self.shared.as_ref()?.load_file_now(&self.settings)?;
+        let token = Token::from_stored(&stored)?;
+        let (r, _) = self.points(&token);
+        if self.now() >= r {
+            return None;
+        }
+        tracing::debug!("tokenwell: token taken from the file cache");
+        Some(self.commit(token))
     }
 
     /// (renewal point R, refresh-ahead start A) for a token.
@@ -350,11 +385,12 @@ impl Inner {
                 }
             }
         }
-        if let Some(b) = lock(&self.slot.backoff).as_ref() {
-            if self.now() < b.until_ns {
-                tracing::debug!("tokenwell: re-raising the last oauth error (error_backoff)");
-                return Wait::Ready(Err(b.error.clone()));
-            }
+        let held_back = lock(&self.slot.backoff).as_ref().filter(|b| self.now() < b.until_ns).map(|b| b.error.clone());
+        if let Some(error) = held_back {
+            drop(flight);
+            // Logged outside the locks: a binding's log handler may take its own locks (the GIL).
+            tracing::debug!("tokenwell: re-raising the last oauth error (error_backoff)");
+            return Wait::Ready(Err(error));
         }
         let me = self.clone();
         let task = crate::runtime::handle().spawn(async move {
@@ -493,7 +529,7 @@ impl Inner {
         let Some(issuer) = &s.issuer else {
             return Err(Error::config("token_url", "no token endpoint configured"));
         };
-        let d = crate::discovery::discover(&self.http, s, issuer).await?;
+        let d = crate::discovery::discover(self.http()?, s, issuer).await?;
         let auth = match (&d.auth_methods, s.client_auth_explicit, &s.client_secret) {
             (Some(methods), false, Some(_)) if !methods.iter().any(|m| m == "client_secret_post") => ClientAuth::Basic,
             _ => s.client_auth,
@@ -546,7 +582,7 @@ impl Inner {
         }
         tracing::debug!(grant = grant_type, url = %url, "tokenwell: requesting a token");
         let issued_at = self.now();
-        let body = transport::post_token(&self.http, s, url, &fields, &headers, &secrets).await?;
+        let body = transport::post_token(self.http()?, s, url, &fields, &headers, &secrets).await?;
         let token = Token::from_response(body, issued_at, s.default_lifetime, previous_refresh)?;
         tracing::debug!(
             grant = grant_type,

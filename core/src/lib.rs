@@ -28,6 +28,8 @@ mod clock;
 mod config;
 mod discovery;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod preset;
 pub mod profile;
 pub mod runtime;

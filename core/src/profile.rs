@@ -20,16 +20,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
 
-use crate::cache::document::{self, SealKey};
-use crate::cache::file::FileCache;
 use crate::config::{Config, Grant, KeyStyle};
 use crate::error::Error;
 use crate::secret::SecretSource;
-use crate::settings::{CacheKind, Settings};
-use crate::token::Token;
+use crate::settings::Settings;
 
 /// The keys whose values are secrets: redacted when shown, never accepted as CLI arguments.
 pub const SECRET_KEYS: &[&str] = &["client_secret", "password", "refresh_token", "cache_secret"];
@@ -273,38 +269,6 @@ pub fn cache_key(config: &Config) -> Result<String, Error> {
     c.ca_file = None;
     c.cache = Some("memory".to_owned());
     Ok(Settings::build(c)?.cache_key)
-}
-
-/// The token a `file` cache holds for `config` if it is before its renewal point, read without
-/// building an HTTP client or starting the runtime; `None` for anything else (another cache,
-/// nothing stored, other credentials, due for renewal, any error), and then
-/// [`Client::token_blocking`](crate::Client::token_blocking) does the full work. For processes
-/// that start cold on every call, such as the CLI in a shell loop.
-pub fn cached_token(config: &Config) -> Option<Token> {
-    let s = Settings::build(config.clone()).ok()?;
-    let CacheKind::File(dir) = &s.cache else { return None };
-    // A peek creates nothing: a missing folder is a miss.
-    if !dir.is_dir() {
-        return None;
-    }
-    let cache = FileCache::open(dir).ok()?;
-    let bytes = cache.load(&s.cache_key).ok()??;
-    let fingerprint = match &s.cache_secret {
-        Some(c) => s.fingerprint_keyed(c.expose_secret().as_bytes()),
-        None => s.fingerprint_keyed(&cache.salt().ok()?),
-    };
-    let seal = s.cache_secret.as_ref().map(|c| SealKey::derive(c.expose_secret()));
-    let stored = document::decode(&bytes, &s.cache_key, &fingerprint, seal.as_ref()).ok()?;
-    let token = Token::from_stored(&stored)?;
-    // The renewal point of DESIGN §4, as the client computes it.
-    let (issued, expires) = (token.issued_at_ns(), token.expires_at_ns());
-    let leeway = s.leeway.as_nanos().min(i64::MAX as u128) as i64;
-    let renew_at = expires - leeway.min((expires - issued) / 2);
-    let fresh = crate::clock::wall_now_ns() < renew_at;
-    if fresh {
-        tracing::debug!("tokenwell: token taken from the file cache");
-    }
-    fresh.then_some(token)
 }
 
 #[cfg(test)]

@@ -336,3 +336,17 @@ async fn discovery_of_an_unreachable_issuer_is_a_network_error() {
             .unwrap_err();
     assert_eq!(e.code(), tokenwell::ErrorCode::Network);
 }
+
+#[tokio::test]
+async fn invalidate_if_spares_a_token_renewed_meanwhile() {
+    let ns = Ns::new("invalidate-if").await;
+    let c = client(ns.cc_config());
+    let old = c.token().await.unwrap();
+    assert!(c.invalidate_if(&old), "the cached token is the one that got the 401");
+    let new = c.token().await.unwrap();
+    assert_ne!(new.access_token(), old.access_token());
+    // A late 401 for the old token must not drop the new one.
+    assert!(!c.invalidate_if(&old));
+    assert_eq!(c.cached().unwrap().access_token(), new.access_token());
+    assert_eq!(ns.total().await, 2);
+}

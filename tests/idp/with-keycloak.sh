@@ -18,6 +18,11 @@ trap '"$here/keycloak/stop.sh" "$run"' EXIT
 trap 'exit 130' INT TERM
 TOKENWELL_KEYCLOAK_URL="$("$here/keycloak/start.sh" "$run")"
 export TOKENWELL_KEYCLOAK_URL
+# In the background so that an interrupt reaches the trap at once (bash defers traps until a
+# foreground command ends); the trap ends the command, then EXIT stops Keycloak.
+"$@" &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null; wait "$child" || true; exit 130' INT TERM
 status=0
-"$@" || status=$?
+wait "$child" || status=$?
 exit "$status"

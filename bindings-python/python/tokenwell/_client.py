@@ -61,13 +61,6 @@ class Client(_native.Client):
 
         return TokenwellAuth(self)
 
-    def _drop_after_401(self, sent: Token) -> None:
-        """A resource refused ``sent``: drop it, unless another caller already replaced it
-        (so a burst of 401s for one stale token causes one fetch, not one each)."""
-        current = self.cached()
-        if current is None or current.access_token == sent.access_token:
-            self.invalidate()
-
 
 _asyncio_module: Optional[Any] = None
 

@@ -23,7 +23,7 @@ class TokenwellAuth(httpx.Auth):
         request.headers["Authorization"] = token.authorization
         response = yield request
         if response.status_code == 401:
-            self.client._drop_after_401(token)
+            self.client.invalidate_if(token)
             request.headers["Authorization"] = self.client.token().authorization
             yield request
 
@@ -32,7 +32,7 @@ class TokenwellAuth(httpx.Auth):
         request.headers["Authorization"] = token.authorization
         response = yield request
         if response.status_code == 401:
-            self.client._drop_after_401(token)
+            self.client.invalidate_if(token)
             request.headers["Authorization"] = (await self.client.token_async()).authorization
             yield request
 

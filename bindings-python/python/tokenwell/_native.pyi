@@ -50,6 +50,9 @@ class Client:
         """A valid token: the cached one, or one fetch shared by every caller (GIL released)."""
     def cached(self) -> Optional[Token]:
         """The cached token if it is still valid, else None. No I/O."""
+    def invalidate_if(self, token: Token) -> bool:
+        """Drops the cached access token only if it is still ``token`` (the one a resource
+        refused); returns whether it did."""
     def invalidate(self) -> None:
         """Drops the cached access token (the API answered 401); the refresh token stays."""
     @property

@@ -31,7 +31,7 @@ class TokenwellAuth(AuthBase):
     def _retry_once(self, sent: Token, response: requests.Response, **kwargs: Any) -> requests.Response:
         if response.status_code != 401 or response.connection is None:
             return response
-        self.client._drop_after_401(sent)
+        self.client.invalidate_if(sent)
         token = self.client.token()
         retry = response.request.copy()
         if retry.body is not None and not isinstance(retry.body, (bytes, str)):

@@ -71,18 +71,26 @@ impl Slot {
         self.generation.fetch_add(1, Ordering::Release);
     }
 
-    /// Drops the access token, keeps the refresh token.
-    pub fn invalidate(&self) {
-        let cur = self.current.load_full();
-        if let Some(cur) = cur {
-            if cur.token.is_some() {
-                self.store(Some(Entry {
-                    token: None,
-                    refresh: cur.refresh.clone(),
-                    ahead_started: AtomicBool::new(false),
-                }));
+    /// Drops the access token, keeps the refresh token. With `only`, drops it only if it is
+    /// still that access token (a 401 for an old token must not drop a newer one). Returns
+    /// the access token dropped.
+    pub fn invalidate(&self, only: Option<&str>) -> Option<Arc<Token>> {
+        for _ in 0..16 {
+            let cur = self.current.load_full()?;
+            let token = cur.token.clone()?;
+            if only.is_some_and(|a| a != token.access_token()) {
+                return None;
             }
+            let next =
+                Arc::new(Entry { token: None, refresh: cur.refresh.clone(), ahead_started: AtomicBool::new(false) });
+            let prev = self.current.compare_and_swap(&cur, Some(next));
+            if prev.as_ref().is_some_and(|p| Arc::ptr_eq(p, &cur)) {
+                self.generation.fetch_add(1, Ordering::Release);
+                return Some(token);
+            }
+            // A renewal stored a new entry meanwhile: look again.
         }
+        None
     }
 }
 

@@ -128,6 +128,26 @@ impl Shared {
         }
     }
 
+    /// The file cache's entry for these credentials, read synchronously (no runtime needed);
+    /// `None` for Redis, a miss, or any failure (the renewal then looks again, properly).
+    pub fn load_file_now(&self, s: &Settings) -> Option<StoredToken> {
+        let Backend::File(f) = &self.backend else { return None };
+        let bytes = f.load(&s.cache_key).ok()??;
+        let known = *lock(&self.fingerprint);
+        let fp = match known {
+            Some(fp) => fp,
+            None => {
+                let fp = match &s.cache_secret {
+                    Some(c) => s.fingerprint_keyed(c.expose_secret().as_bytes()),
+                    None => s.fingerprint_keyed(&f.salt().ok()?),
+                };
+                *lock(&self.fingerprint) = Some(fp);
+                fp
+            }
+        };
+        document::decode(&bytes, &s.cache_key, &fp, self.seal.as_ref()).ok()
+    }
+
     async fn try_lock(&self, s: &Settings) -> Result<Option<Lock>, Error> {
         match &self.backend {
             Backend::File(f) => Ok(f.try_lock(&s.cache_key)?.map(Lock::File)),

@@ -1,0 +1,7 @@
+//! A TOML configuration (a CLI profile's table), parsed and validated.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        tokenwell::fuzzing::config(text, true);
+    }
+});

@@ -1,0 +1,7 @@
+//! JWT header and claims, decoded without verification (`exp` fallback, `tokenwell inspect`).
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        tokenwell::fuzzing::jwt(text);
+    }
+});
