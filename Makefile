@@ -6,6 +6,9 @@ PREFIX ?= /usr/local
 export CARGO_TERM_COLOR ?= never
 export CARGO_NET_RETRY ?= 5
 
+# The fragments below define targets; `make` alone still builds.
+.DEFAULT_GOAL := all
+
 # Each binding adds `test-<name>` to BINDING_TESTS in its own fragment (bindings-*/test.mk).
 BINDING_TESTS :=
 -include bindings-*/test.mk

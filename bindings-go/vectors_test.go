@@ -3,6 +3,7 @@ package tokenwell
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -337,7 +338,7 @@ func checkError(err error, exp expectation, secrets []string, what string, fail 
 	}
 	sentinels := map[Code]*Error{CodeConfig: ErrConfig, CodeOAuth: ErrOAuth, CodeHTTP: ErrHTTP, CodeNetwork: ErrNetwork,
 		CodeTimeout: ErrTimeout, CodeInvalidResponse: ErrInvalidResponse, CodeCache: ErrCache, CodeInternal: ErrInternal}
-	if s := sentinels[e.Code]; s == nil || !errorsIs(err, s) {
+	if s := sentinels[e.Code]; s == nil || !errors.Is(err, s) {
 		fail("%s: errors.Is(err, sentinel of %s) is false", what, e.Code)
 	}
 	for _, s := range secrets {

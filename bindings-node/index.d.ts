@@ -125,6 +125,8 @@ export declare class Client {
   constructor(config: Config, options?: ClientOptions)
   /** The same as `new Client(config, options)`. */
   static fromObject(config: Config, options?: ClientOptions): Client
+  /** A client from `[profiles.NAME]` of the CLI's configuration file (the `file` cache unless it names another). */
+  static fromProfile(name?: string, options?: ClientOptions): Client
   /** The cache key (hex SHA-256, or the configured `cacheKey`). Never a secret. */
   readonly cacheKey: string
   /**

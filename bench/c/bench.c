@@ -1,7 +1,7 @@
 /* Warm-path micro-benchmark of libtokenwell: tw_client_cached and tw_client_token on a client
  * whose token is cached, each call followed by tw_token_free (what a caller does), on 1 and 2
  * reader threads. Usage: bench SERVER_URL [iterations]. `make bench-c` runs it; results go to
- * bench/RESULTS.md. */
+ * bench/c/RESULTS.md. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

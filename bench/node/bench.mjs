@@ -1,6 +1,6 @@
 // Micro-benchmark of the warm paths of the Node package: `client.cachedToken()` and
 // `await client.token()` with a valid token cached (targets: ≤ 60 ns and ≤ 300 ns), next to
-// what the same read costs through native code and a hand-written expiry check.
+// what the same read costs through native code and a hand-written Date.now() expiry check.
 // Run by bench/node/run.sh (release addon, test server in TOKENWELL_TEST_SERVER).
 import { createRequire } from 'node:module'
 

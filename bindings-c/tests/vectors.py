@@ -5,7 +5,13 @@ This script prepares the test server and each vector's folder, then drives vecto
 program: every token request goes out through the C API) one command per line, and checks what
 the C API returned against the vector. Usage:
 
-    vectors.py SERVER_URL VECTORS_DIR -- DRIVER [ARGS...]   (e.g. valgrind ... vector_driver)
+    vectors.py [--lenient-timing] SERVER_URL VECTORS_DIR -- DRIVER [ARGS...]
+
+--lenient-timing is for the run under valgrind, which slows the engine down enough to push a
+call past the time window a vector sleeps into (e.g. "a call at 1.1 s, before the renewal point
+at 1.5 s"). A vector that sleeps between calls and fails there is reported, not counted: the
+same vectors run natively, strictly, first. Such a vector is first retried (twice, each time in
+a namespace of its own, since the engine's caches are keyed by the token URL).
 """
 import copy
 import json
@@ -284,7 +290,9 @@ def run_vector(drv, v, stem, root):
 
 
 def main():
-    root, vdir = sys.argv[1], sys.argv[2]
+    args = sys.argv[1:sys.argv.index("--")]
+    lenient = "--lenient-timing" in args
+    root, vdir = [a for a in args if not a.startswith("--")]
     driver = sys.argv[sys.argv.index("--") + 1:]
     vectors = sorted(f for f in os.listdir(vdir) if f.endswith(".json"))
     loaded = {f[:-5]: json.load(open(os.path.join(vdir, f), encoding="utf-8")) for f in vectors}
@@ -292,19 +300,29 @@ def main():
     for v in loaded.values():
         env.update(v.get("env", {}))
     drv = Driver(driver, env)
-    failed = 0
+    failed = timed = 0
     for stem, v in loaded.items():
-        try:
-            fails = run_vector(drv, v, stem, root)
-        except Exception as e:  # one broken vector must not hide the others
-            fails = [f"runner error: {e!r}"]
-        if fails:
+        sleeps = any(c.get("sleep_ms") for c in calls_of(v))
+        for attempt in range(3 if lenient and sleeps else 1):
+            # A retry needs a namespace of its own: the token URL is the engine's cache key.
+            ns = stem if attempt == 0 else f"{stem[:56]}-retry{attempt}"
+            try:
+                fails = run_vector(drv, v, ns, root)
+            except Exception as e:  # one broken vector must not hide the others
+                fails = [f"runner error: {e!r}"]
+            if not fails:
+                break
+        if fails and lenient and sleeps:
+            timed += 1
+            print(f"TIMING {stem} (outside its time window under valgrind; checked natively): {fails}")
+        elif fails:
             failed += 1
             print(f"FAIL {stem}: {v['name']}")
             for f in fails:
                 print(f"    {f}")
     rc = drv.close()
-    print(f"vectors: {len(loaded) - failed} of {len(loaded)} passed through the C API")
+    print(f"vectors: {len(loaded) - failed - timed} of {len(loaded)} passed through the C API"
+          + (f" ({timed} timing-sensitive outside their window)" if timed else ""))
     if rc != 0:
         print(f"vector_driver exited with {rc}")
     sys.exit(1 if failed or rc else 0)

@@ -16,7 +16,7 @@ const { Token } = require('./token.js')
 const { ConfigError } = errors
 // The low word of the 64-bit counter: it changes on every change, which is all we compare.
 const LOW = endianness() === 'LE' ? 0 : 1
-// One view per generation cell and thread (V8 refuses two buffers over the same memory).
+// One view per generation cell and thread: Node may refuse two ArrayBuffers over one memory.
 const views = new Map()
 const OPTIONS = ['onLog', 'fetch']
 
@@ -103,6 +103,8 @@ function logger(onLog) {
   }
 }
 
+const FROM_PROFILE = Symbol('tokenwell.fromProfile')
+
 class Client {
   #native
   #view
@@ -120,11 +122,13 @@ class Client {
    * @param {{onLog?: (level: string, message: string) => void, fetch?: typeof fetch}} [options]
    */
   constructor(config, options) {
-    const json = configJson(config)
+    const profile = config !== null && typeof config === 'object' && Object.hasOwn(config, FROM_PROFILE)
+    const json = profile ? null : configJson(config)
     const { onLog, fetch } = checkOptions(options)
     let made
     try {
-      made = native.createClient(json, onLog ? logger(onLog) : undefined)
+      const log = onLog ? logger(onLog) : undefined
+      made = profile ? native.createClientFromProfile(config[FROM_PROFILE], log) : native.createClient(json, log)
     } catch (e) {
       throw errors.internal(e)
     }
@@ -149,6 +153,19 @@ class Client {
     return new Client(config, options)
   }
 
+  /**
+   * A client from `[profiles.NAME]` of `$XDG_CONFIG_HOME/tokenwell/config.toml` (the CLI's
+   * profiles: `${NAME}` expanded, the `file` cache unless the profile names another); without
+   * a name, the profile `default` or the only one.
+   * @param {string} [name]
+   */
+  static fromProfile(name, options) {
+    if (name !== undefined && name !== null && typeof name !== 'string') {
+      throw new TypeError('Client.fromProfile(name): name must be a string')
+    }
+    return new Client({ [FROM_PROFILE]: name ?? null }, options)
+  }
+
   /** The cache key (hex SHA-256 of the token URL, grant, client, user, scope…, or `cacheKey`). */
   get cacheKey() {
     return this.#native.cacheKey
@@ -160,7 +177,9 @@ class Client {
    * @returns {Promise<Token>}
    */
   token() {
-    if (Atomics.load(this.#view, LOW) === this.#gen && Atomics.load(this.#word, 0) === this.#epoch) return Promise.resolve(this.#token)
+    if (Atomics.load(this.#view, LOW) === this.#gen && Atomics.load(this.#word, 0) === this.#epoch) {
+      return Promise.resolve(this.#token)
+    }
     let d
     try {
       d = this.#native.tryToken()
@@ -190,7 +209,9 @@ class Client {
 
   /** The cached token if it is valid, else `null`; synchronous, never does I/O. */
   cachedToken() {
-    if (Atomics.load(this.#view, LOW) === this.#gen && Atomics.load(this.#word, 0) === this.#epoch) return this.#token
+    if (Atomics.load(this.#view, LOW) === this.#gen && Atomics.load(this.#word, 0) === this.#epoch) {
+      return this.#token
+    }
     let d
     try {
       d = this.#native.cached()

@@ -2,7 +2,7 @@
 //! (DESIGN §4). Plain objects; the JS layer wraps them in `Token` and the error classes.
 
 use napi_derive::napi;
-use tokenwell::{camel_case, Error, Token, KEYS};
+use tokenwell::{Error, Token};
 
 /// A token as plain data. Times are Unix milliseconds.
 #[napi(object)]
@@ -84,36 +84,4 @@ impl From<&Error> for ErrorData {
             causes,
         }
     }
-}
-
-impl ErrorData {
-    /// Spells DESIGN §2's keys in `key` and in the message as a Node user writes them.
-    pub fn with_camel_keys(mut self) -> ErrorData {
-        if let Some(k) = self.key.as_mut() {
-            if KEYS.contains(&k.as_str()) {
-                *k = camel_case(k);
-            }
-        }
-        for key in KEYS.iter().filter(|k| k.contains('_')) {
-            self.message = replace_word(&self.message, key, &camel_case(key));
-        }
-        self
-    }
-}
-
-/// Replaces `word` where it is not part of a longer identifier, nor a grant's name
-/// ("grant `refresh_token` needs `refresh_token`").
-fn replace_word(text: &str, word: &str, with: &str) -> String {
-    let ident = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find(word) {
-        out.push_str(&rest[..i]);
-        let after = rest[i + word.len()..].chars().next();
-        let keep = ident(out.chars().last()) || ident(after) || out.ends_with("grant `");
-        out.push_str(if keep { word } else { with });
-        rest = &rest[i + word.len()..];
-    }
-    out.push_str(rest);
-    out
 }

@@ -42,7 +42,20 @@ pub fn create_client(config_json: String, on_log: Option<logging::LogFn>) -> Eit
     match Client::new(config) {
         Ok(client) => Either::A(NativeClient { client, fresh: Arc::default(), _log: on_log.map(logging::add_sink) }),
         // The core names keys in snake_case past parsing; Node users write camelCase.
-        Err(e) => Either::B(ErrorData::from(&e).with_camel_keys()),
+        Err(e) => Either::B(ErrorData::from(&e.in_style(KeyStyle::Camel))),
+    }
+}
+
+/// Builds a client from a `[profiles.NAME]` table of the CLI's configuration file (the core
+/// reads it: `${NAME}` expanded, the `file` cache unless the profile names another).
+#[napi(catch_unwind)]
+pub fn create_client_from_profile(
+    name: Option<String>,
+    on_log: Option<logging::LogFn>,
+) -> Either<NativeClient, ErrorData> {
+    match tokenwell::profile::load(name.as_deref(), None).and_then(Client::new) {
+        Ok(client) => Either::A(NativeClient { client, fresh: Arc::default(), _log: on_log.map(logging::add_sink) }),
+        Err(e) => Either::B(ErrorData::from(&e)),
     }
 }
 

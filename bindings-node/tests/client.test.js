@@ -379,3 +379,37 @@ test('the mirror stops at the renewal point even while JS never yields (a synchr
   assert.equal(client.cachedToken(), null, `still handing out the token after ${spins} calls`)
   assert.ok(Date.now() - (t2.expiresAt.getTime() - 2000) >= 950)
 })
+
+test('Client.fromProfile reads the CLI profiles and uses the file cache', async () => {
+  const fs = require('node:fs')
+  const os = require('node:os')
+  const path = require('node:path')
+  const server = namespace('profile')
+  await prepare(server)
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-node-profile-'))
+  fs.mkdirSync(path.join(home, 'config', 'tokenwell'), { recursive: true })
+  fs.writeFileSync(
+    path.join(home, 'config', 'tokenwell', 'config.toml'),
+    `[profiles.svc]\ntoken_url = "${server}/token"\nclient_id = "app"\nclient_secret = { env = "TW_NODE_PROFILE_SECRET" }\n`,
+  )
+  const saved = { config: process.env.XDG_CONFIG_HOME, cache: process.env.XDG_CACHE_HOME }
+  process.env.XDG_CONFIG_HOME = path.join(home, 'config')
+  process.env.XDG_CACHE_HOME = path.join(home, 'cache')
+  process.env.TW_NODE_PROFILE_SECRET = 'app-secret'
+  try {
+    const token = await tokenwell.Client.fromProfile('svc').token()
+    assert.ok(token.accessToken.length > 0)
+    // The profile's file cache now holds the token (0600 inside a 0700 folder).
+    const dir = path.join(home, 'cache', 'tokenwell')
+    assert.equal(fs.statSync(dir).mode & 0o777, 0o700)
+    assert.ok(fs.readdirSync(dir).some((f) => f.endsWith('.json')))
+    assert.equal((await stats(server)).total, 1)
+    assert.throws(() => tokenwell.Client.fromProfile('nope'), (e) => e instanceof tokenwell.ConfigError && e.key === 'profile')
+  } finally {
+    for (const [k, v] of [['XDG_CONFIG_HOME', saved.config], ['XDG_CACHE_HOME', saved.cache]]) {
+      if (v === undefined) delete process.env[k]
+      else process.env[k] = v
+    }
+    fs.rmSync(home, { recursive: true, force: true })
+  }
+})

@@ -269,6 +269,40 @@ fn spell(key: &str, style: KeyStyle) -> String {
     }
 }
 
+impl Error {
+    /// The error with configuration keys spelled in `style`: Node's `tokenUrl` for errors
+    /// raised after parsing (by `Client::new`), which name keys in snake_case.
+    pub fn in_style(self, style: KeyStyle) -> Error {
+        if style == KeyStyle::Snake || self.key().is_none() {
+            return self;
+        }
+        let key = self.key().unwrap_or_default();
+        let key = if KEYS.contains(&key) { camel_case(key) } else { key.to_owned() };
+        let mut message = self.message().to_owned();
+        for k in KEYS.iter().filter(|k| k.contains('_')) {
+            message = replace_word(&message, k, &camel_case(k));
+        }
+        Error::config(key, message)
+    }
+}
+
+/// Replaces `word` where it is not part of a longer identifier, nor a grant's name
+/// ("grant `refresh_token` needs `refresh_token`").
+fn replace_word(text: &str, word: &str, with: &str) -> String {
+    let ident = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(word) {
+        out.push_str(&rest[..i]);
+        let after = rest[i + word.len()..].chars().next();
+        let keep = ident(out.chars().last()) || ident(after) || out.ends_with("grant `");
+        out.push_str(if keep { word } else { with });
+        rest = &rest[i + word.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// "did you mean" for an unknown key, in the caller's spelling.
 fn suggest(given: &str, style: KeyStyle) -> Option<String> {
     let given_l = given.to_ascii_lowercase();
@@ -295,8 +329,11 @@ fn parse_field<T: DeserializeOwned>(key: &str, value: Value, expected: &str) -> 
         // serde's "unknown variant" text names the accepted values; keep it when it is about
         // an enum, since those values are never secrets.
         if detail.starts_with("unknown variant") {
-            let detail = detail.split(" at line").next().unwrap_or(&detail);
-            Error::config(key, format!("`{key}`: {detail}"))
+            // serde names the accepted values after "expected"; the given value is not repeated
+            // (a secret pasted into the wrong field must not reach the message).
+            let accepted = detail.split("expected ").nth(1).unwrap_or(expected);
+            let accepted = accepted.split(" at line").next().unwrap_or(accepted);
+            Error::config(key, format!("`{key}` must be {accepted}, got another value"))
         } else {
             Error::config(key, format!("`{key}` must be {expected}, got {got}"))
         }
@@ -558,12 +595,23 @@ mod tests {
         let e = Config::from_value(json!({"leeway": "hunter2"})).unwrap_err();
         assert_eq!(e.key(), Some("leeway"));
         assert!(!e.to_string().contains("hunter2"));
-        let e = Config::from_value(json!({"grant": "implicit"})).unwrap_err();
+        let e = Config::from_value(json!({"grant": "hunter2"})).unwrap_err();
         assert!(e.to_string().contains("client_credentials"), "{e}");
+        assert!(!e.to_string().contains("hunter2"), "{e}");
         let e = Config::from_value(json!({"leeway": -1})).unwrap_err();
         assert_eq!(e.key(), Some("leeway"));
         let e = Config::from_value(json!({"client_secret": {"vault": "x"}})).unwrap_err();
         assert_eq!(e.key(), Some("client_secret"));
+    }
+
+    #[test]
+    fn errors_respelled_for_camel_case() {
+        let e = Error::config("client_secret", "grant `client_credentials` needs `client_secret`")
+            .in_style(KeyStyle::Camel);
+        assert_eq!(e.key(), Some("clientSecret"));
+        assert_eq!(e.to_string(), "grant `client_credentials` needs `clientSecret`");
+        let e = Error::config("refresh_token", "grant `refresh_token` needs `refresh_token`").in_style(KeyStyle::Camel);
+        assert_eq!(e.to_string(), "grant `refresh_token` needs `refreshToken`");
     }
 
     #[test]

@@ -11,6 +11,8 @@ use crate::error::Error;
 
 /// Lifetimes above this are clamped: the token is renewed at least this often.
 const MAX_LIFETIME_NS: i64 = 365 * 24 * 3600 * 1_000_000_000;
+/// The latest time a stored token may carry: half of what i64 nanoseconds hold (year 2116).
+const MAX_STORED_MS: i64 = i64::MAX / 1_000_000 / 2;
 
 /// An access token with what the server said about it. Immutable; shared as `Arc<Token>`.
 /// Its `Debug` never shows the token values.
@@ -146,7 +148,10 @@ impl Token {
     /// (it was invalidated) or is inconsistent.
     pub(crate) fn from_stored(s: &StoredToken) -> Option<Token> {
         let access_token = s.access_token.clone().filter(|a| !a.is_empty())?;
-        if s.expires_at_ms <= s.issued_at_ms {
+        // Times far outside 1970..2116 come from a corrupt or forged entry; in nanoseconds
+        // they would overflow the renewal arithmetic (found by fuzz/cache_document).
+        let sane = |ms: i64| (0..=MAX_STORED_MS).contains(&ms);
+        if s.expires_at_ms <= s.issued_at_ms || !sane(s.issued_at_ms) || !sane(s.expires_at_ms) {
             return None;
         }
         let token_type = if s.token_type.eq_ignore_ascii_case("bearer") || s.token_type.is_empty() {
@@ -450,6 +455,17 @@ mod tests {
         assert_eq!(t.authorization(), "DPoP a");
         assert_eq!(parse(json!({"token_type": "bearer"})).unwrap_err().code(), crate::ErrorCode::InvalidResponse);
         assert_eq!(parse(json!({"access_token": 5})).unwrap_err().code(), crate::ErrorCode::InvalidResponse);
+    }
+
+    #[test]
+    fn stored_times_out_of_range_are_refused() {
+        let stored = |issued: i64, expires: i64| -> StoredToken {
+            serde_json::from_value(json!({"access_token": "a", "issued_at_ms": issued, "expires_at_ms": expires}))
+                .unwrap()
+        };
+        assert!(Token::from_stored(&stored(1, 2)).is_some());
+        assert!(Token::from_stored(&stored(-9_000_000_000_000, -8_000_000_000_000)).is_none());
+        assert!(Token::from_stored(&stored(0, i64::MAX)).is_none());
     }
 
     #[test]
