@@ -14,6 +14,8 @@ BINDING_TESTS :=
 -include bindings-*/test.mk
 -include tests/idp/test.mk
 -include cli/test.mk
+-include fuzz/test.mk
+-include examples/test.mk
 
 .PHONY: all deps build demo test lint doc test-rust bench install
 
@@ -25,8 +27,11 @@ deps: ## installs what a fresh machine lacks (idempotent, quick when present)
 build: deps
 	$(CARGO) build --workspace
 
-demo: deps ## each provider document's flow, through its preset, against the local test server
-	$(CARGO) run -q -p tokenwell --example demo
+# Every example of examples/ in every language against local Keycloak (started, first run: downloaded,
+# and stopped) and the test server, as a table. IDP=authserver: the test server alone, in seconds.
+IDP ?= keycloak
+demo: deps examples-env
+	$(if $(filter keycloak,$(IDP)),tests/idp/with-keycloak.sh) python3 scripts/examples.py --idp $(IDP) $(EX_ARGS)
 
 lint: deps
 	$(CARGO) fmt --all -- --check
@@ -36,7 +41,9 @@ lint: deps
 test-rust: deps
 	$(CARGO) test --workspace
 
-test: lint test-rust $(BINDING_TESTS)
+# Keycloak (tests/idp) starts once, every suite runs against it, and it stops when they end.
+test: lint
+	$(wildcard tests/idp/with-keycloak.sh) $(MAKE) --no-print-directory test-rust $(BINDING_TESTS)
 	@echo "make test: all suites passed"
 
 bench: deps ## not part of `make test`

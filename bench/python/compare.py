@@ -8,7 +8,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import statistics
 import sys
 import threading
 import time
@@ -174,11 +173,11 @@ def warm_ns(get: Getter, readers: int) -> list[float]:
             continue
         gate = threading.Barrier(readers + 1)
 
-        def reader() -> None:
+        def reader(gate: threading.Barrier) -> None:
             gate.wait()
             loop(per // 10)
 
-        threads = [threading.Thread(target=reader) for _ in range(readers)]
+        threads = [threading.Thread(target=reader, args=(gate,)) for _ in range(readers)]
         for th in threads:
             th.start()
         gate.wait()

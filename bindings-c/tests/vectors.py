@@ -7,11 +7,12 @@ the C API returned against the vector. Usage:
 
     vectors.py [--lenient-timing] SERVER_URL VECTORS_DIR -- DRIVER [ARGS...]
 
---lenient-timing is for the run under valgrind, which slows the engine down enough to push a
-call past the time window a vector sleeps into (e.g. "a call at 1.1 s, before the renewal point
-at 1.5 s"). A vector that sleeps between calls and fails there is reported, not counted: the
-same vectors run natively, strictly, first. Such a vector is first retried (twice, each time in
-a namespace of its own, since the engine's caches are keyed by the token URL).
+--lenient-timing is for the run under valgrind, which slows the engine down (tens of times, more
+on a loaded machine) enough to push a call past the time window a vector sleeps into (e.g. "a
+call at 1.1 s, before the renewal point at 1.5 s") or an expiry past its ±5 s tolerance. A
+vector whose only failures are such timing checks is retried twice, each time in a namespace of
+its own (the engine's caches are keyed by the token URL), then reported, not counted: the same
+vectors run natively, strictly, first.
 """
 import copy
 import json
@@ -272,7 +273,7 @@ def run_vector(drv, v, stem, root):
                 if prev is None or this is None:
                     fails.append(f"call {n}: token_vs_previous {rel} needs tokens from both calls")
                 elif (rel == "same") != (prev == this):
-                    fails.append(f"call {n}: expected the {'previous' if rel == 'same' else 'a new'} access token")
+                    fails.append(f"call {n}: expected {'the previous' if rel == 'same' else 'a new'} access token")
             prev = this
         time.sleep(v.get("settle_ms", 0) / 1000)
         check_requests(v, stem, http(f"{server}/_requests"), fails)
@@ -289,6 +290,14 @@ def run_vector(drv, v, stem, root):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def timing(failure, v):
+    """Whether a failed check depends on how fast the calls ran (valgrind runs ~50x slower)."""
+    if " expires in " in failure:  # measured against the wall clock when the call returned
+        return True
+    sleeps = any(c.get("sleep_ms") for c in calls_of(v))  # a call timed into a window
+    return sleeps and ("access token" in failure or failure.startswith("server recorded"))
+
+
 def main():
     args = sys.argv[1:sys.argv.index("--")]
     lenient = "--lenient-timing" in args
@@ -302,17 +311,16 @@ def main():
     drv = Driver(driver, env)
     failed = timed = 0
     for stem, v in loaded.items():
-        sleeps = any(c.get("sleep_ms") for c in calls_of(v))
-        for attempt in range(3 if lenient and sleeps else 1):
+        for attempt in range(3 if lenient else 1):
             # A retry needs a namespace of its own: the token URL is the engine's cache key.
             ns = stem if attempt == 0 else f"{stem[:56]}-retry{attempt}"
             try:
                 fails = run_vector(drv, v, ns, root)
             except Exception as e:  # one broken vector must not hide the others
                 fails = [f"runner error: {e!r}"]
-            if not fails:
+            if not fails or not all(timing(f, v) for f in fails):
                 break
-        if fails and lenient and sleeps:
+        if fails and lenient and all(timing(f, v) for f in fails):
             timed += 1
             print(f"TIMING {stem} (outside its time window under valgrind; checked natively): {fails}")
         elif fails:

@@ -23,16 +23,17 @@ pub fn handle() -> Handle {
         // A forked child: the parent's worker threads do not exist here. The old runtime is
         // leaked on purpose; dropping it would try to join threads that are gone.
     }
-    let rt = Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("tokenwell")
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| {
-            // Cannot start threads: fall back to a runtime driven by whoever blocks on it.
-            tracing::warn!("tokenwell: cannot start the runtime's threads ({e}); using a current-thread runtime");
-            Builder::new_current_thread().enable_all().build().expect("a current-thread tokio runtime needs no threads")
-        });
+    // Two workers: renewals are rare and short; a failure to start threads is retried with one
+    // (a panic here is caught at the binding's boundary and reported as `internal`).
+    let build =
+        |workers| Builder::new_multi_thread().worker_threads(workers).thread_name("tokenwell").enable_all().build();
+    let rt = match build(2) {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::warn!("tokenwell: cannot start the runtime's threads ({e}); trying with one");
+            build(1).expect("tokenwell cannot start a thread for its runtime")
+        }
+    };
     let rt: &'static Runtime = Box::leak(Box::new(rt));
     *guard = Some((pid, rt));
     rt.handle().clone()

@@ -102,9 +102,13 @@ const RESERVED_FIELDS: &[&str] = &[
     "resource",
 ];
 
-fn secs(key: &str, v: Option<f64>, default: f64) -> Duration {
-    let _ = key;
-    Duration::from_secs_f64(v.unwrap_or(default))
+/// A duration key; fields set directly on `Config` (not parsed) are checked here, since
+/// `Duration::from_secs_f64` panics on a negative, NaN or huge value.
+fn secs(key: &str, v: Option<f64>, default: f64) -> Result<Duration, Error> {
+    match v.unwrap_or(default) {
+        s if s.is_finite() && (0.0..=31_536_000.0).contains(&s) => Ok(Duration::from_secs_f64(s)),
+        _ => Err(Error::config(key, format!("`{key}` must be a number of seconds from 0 to a year"))),
+    }
 }
 
 pub(crate) fn is_loopback(url: &Url) -> bool {
@@ -269,11 +273,11 @@ impl Settings {
             headers.insert(n, v);
         }
 
-        let timeout = secs("timeout", c.timeout, 30.0);
+        let timeout = secs("timeout", c.timeout, 30.0)?;
         if timeout.is_zero() {
             return Err(Error::config("timeout", "`timeout` must be more than 0 seconds"));
         }
-        let connect_timeout = secs("connect_timeout", c.connect_timeout, 10.0);
+        let connect_timeout = secs("connect_timeout", c.connect_timeout, 10.0)?;
         if connect_timeout.is_zero() {
             return Err(Error::config("connect_timeout", "`connect_timeout` must be more than 0 seconds"));
         }
@@ -365,11 +369,11 @@ impl Settings {
             client_auth_explicit: c.client_auth.is_some(),
             body: c.body.unwrap_or_default(),
             send_grant_type: c.send_grant_type.unwrap_or(true),
-            leeway: secs("leeway", c.leeway, 30.0),
-            refresh_ahead: secs("refresh_ahead", c.refresh_ahead, 60.0),
+            leeway: secs("leeway", c.leeway, 30.0)?,
+            refresh_ahead: secs("refresh_ahead", c.refresh_ahead, 60.0)?,
             use_refresh_token: c.use_refresh_token.unwrap_or(true),
-            error_backoff: secs("error_backoff", c.error_backoff, 5.0),
-            default_lifetime: secs("default_lifetime", c.default_lifetime, 300.0),
+            error_backoff: secs("error_backoff", c.error_backoff, 5.0)?,
+            default_lifetime: secs("default_lifetime", c.default_lifetime, 300.0)?,
             timeout,
             connect_timeout,
             retries,
@@ -565,6 +569,16 @@ mod tests {
         for (cfg, key) in cases {
             let err = build(cfg.clone()).err().unwrap_or_else(|| panic!("{cfg} built"));
             assert_eq!(err.key(), Some(key), "{cfg}: {err}");
+        }
+    }
+
+    #[test]
+    fn durations_set_directly_are_checked_not_panicking() {
+        for bad in [-1.0, f64::NAN, f64::INFINITY, 1e300] {
+            let mut c = Config::from_value(json!({"token_url": "https://h/t", "client_id": "c", "client_secret": "s"}))
+                .unwrap();
+            c.timeout = Some(bad);
+            assert_eq!(Settings::build(c).err().and_then(|e| e.key().map(str::to_owned)).as_deref(), Some("timeout"));
         }
     }
 

@@ -18,6 +18,7 @@ client = tokenwell.Client(
     client_secret={"env": "BINARLY_CLIENT_SECRET"},
     ca_file=os.environ.get("CA_FILE"),
 )
+token = client.token()
 
 with requests.Session() as session:
     session.auth = client.requests_auth()
@@ -25,3 +26,7 @@ with requests.Session() as session:
         response = session.get(os.environ["API_URL"], timeout=30)
         response.raise_for_status()
         print(response.status_code, response.text)
+
+# One line for scripts/examples.py (`make demo`): what came back, and where a second call came from.
+second = "cache" if client.token().access_token == token.access_token else "fetched"
+print(f"result: token_type={token.token_type} expires_in={token.expires_in:.0f} second_call={second}")

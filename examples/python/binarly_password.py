@@ -22,8 +22,13 @@ client = tokenwell.Client(
     username=os.environ["BINARLY_EMAIL"],
     password={"env": "BINARLY_PASSWORD"},  # read by tokenwell, never kept in a Python variable
 )
+token = client.token()  # one request; later calls answer from memory until shortly before expiry
 
 for _ in range(int(os.environ.get("API_CALLS", "3"))):
     response = requests.get(os.environ["API_URL"], auth=client.requests_auth(), timeout=30)
     response.raise_for_status()
     print(response.status_code, response.text)
+
+# One line for scripts/examples.py (`make demo`): what came back, and where a second call came from.
+second = "cache" if client.token().access_token == token.access_token else "fetched"
+print(f"result: token_type={token.token_type} expires_in={token.expires_in:.0f} second_call={second}")

@@ -28,5 +28,10 @@ async def main() -> None:
             response.raise_for_status()
             print(response.status_code, response.text)
 
+    # One line for scripts/examples.py (`make demo`): what came back, and where a second call came from.
+    token = await client.token_async()
+    second = "cache" if (await client.token_async()).access_token == token.access_token else "fetched"
+    print(f"result: token_type={token.token_type} expires_in={token.expires_in:.0f} second_call={second}")
+
 
 asyncio.run(main())

@@ -21,6 +21,7 @@ try:
         username=os.environ["SEMANSYS_USERNAME"],
         password={"env": "SEMANSYS_PASSWORD"},
     )
+    token = client.token()
     for _ in range(int(os.environ.get("API_CALLS", "3"))):
         response = requests.get(os.environ["API_URL"], auth=client.requests_auth(), timeout=30)
         response.raise_for_status()
@@ -28,3 +29,7 @@ try:
 except tokenwell.OAuthError as e:
     # e.g. invalid_grant (wrong password): not retried, and not resent for error_backoff seconds
     raise SystemExit(f"login refused: {e.error}: {e.error_description}") from None
+
+# One line for scripts/examples.py (`make demo`): what came back, and where a second call came from.
+second = "cache" if client.token().access_token == token.access_token else "fetched"
+print(f"result: token_type={token.token_type} expires_in={token.expires_in:.0f} second_call={second}")

@@ -1,0 +1,174 @@
+"""`make bench`'s runner: starts the release test server pinned to core 0, runs each language's
+compare program pinned to core 1 (`inproc` for the in-process measures, then its `once`, `load`
+and `hold` child processes for the process-level ones), and writes one JSON file per language
+plus meta.json into the output folder. bench/report.py turns those into RESULTS.md and the chart.
+
+Usage: driver.py [--quick] [--only python,node,...] [--out DIR]"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER_CORE, CLIENT_CORE = "0", "1"
+PROCS = 16
+
+LANGS: dict[str, list[str]] = {
+    "python": [str(ROOT / "target/bench-venv/bin/python"), str(ROOT / "bench/python/compare.py")],
+    "node": ["node", str(ROOT / "bench/node-peers/compare.mjs")],
+    "go": [str(ROOT / "target/bench/bin/compare-go")],
+    "rust": [str(ROOT / "target/bench-rust/release/compare")],
+    "c": [str(ROOT / "target/bench/bin/compare-c")],
+}
+
+
+def pinned(cmd: list[str]) -> list[str]:
+    return ["taskset", "-c", CLIENT_CORE, *cmd]
+
+
+def post(url: str, body: dict[str, Any]) -> None:
+    req = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"}, method="POST")
+    urllib.request.urlopen(req, timeout=30).read()
+
+
+def stats(ns: str) -> dict[str, Any]:
+    return json.loads(urllib.request.urlopen(f"{ns}/_stats", timeout=30).read())
+
+
+def fresh(ns: str, **settings: Any) -> str:
+    post(f"{ns}/_reset", {})
+    if settings:
+        post(f"{ns}/_control", settings)
+    return ns
+
+
+def run_ms(cmd: list[str], env: dict[str, str]) -> float:
+    t = time.perf_counter()
+    subprocess.run(pinned(cmd), env=env, check=True, stdout=subprocess.DEVNULL, timeout=120)
+    return (time.perf_counter() - t) * 1e3
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+def processes(cmd: list[str], lib: str, ns: str, env: dict[str, str]) -> dict[str, Any]:
+    """16 processes on a cold key, released together once each has built its client: the token
+    requests the server saw (tokenwell with its file cache; the peers as they are)."""
+    fresh(ns, delay_ms=50)
+    cache_dir = tempfile.mkdtemp(prefix="tw-bench-cache-")
+    extra = ["--cache", f"file:{cache_dir}"] if lib == "tokenwell" else []
+    procs = [subprocess.Popen(pinned([*cmd, "once", lib, ns, "--wait", *extra]), env=env, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True) for _ in range(PROCS)]
+    try:
+        ready = sum(1 for p in procs if p.stdout is not None and p.stdout.readline().strip() == "ready")
+        for p in procs:
+            assert p.stdin is not None
+            p.stdin.write("\n")
+            p.stdin.flush()
+        failed = sum(1 for p in procs if p.wait(timeout=120) != 0)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+        shutil.rmtree(cache_dir, ignore_errors=True)
+    return {"requests": stats(ns)["total"], "ready": ready, "failed": failed}
+
+
+def language(name: str, cmd: list[str], server: str, quick: bool) -> dict[str, Any]:
+    env = dict(os.environ, BENCH_QUICK="1" if quick else "0", BENCH_LOCK=str(ROOT / "bench/rust/Cargo.lock"))
+    if not Path(cmd[-1]).exists() and not shutil.which(cmd[-1]):
+        return {"lang": name, "pending": f"{cmd[-1]} is not built"}
+    print(f"== {name}: in-process measures", flush=True)
+    t = time.time()
+    out = subprocess.run(pinned([*cmd, "inproc", server]), env=env, stdout=subprocess.PIPE, text=True, timeout=900)
+    if out.returncode != 0:
+        return {"lang": name, "pending": f"`inproc` exited with {out.returncode}"}
+    res: dict[str, Any] = json.loads(out.stdout)
+    for key, val in res.pop("cadence", {}).items():  # the C program files these apart
+        lib, measure = key.rsplit("/", 1)
+        res["libs"][lib][measure] = val
+    res.setdefault("order", list(res["libs"]))
+    print(f"   {time.time() - t:.0f} s; process measures", flush=True)
+    runs = 3 if quick else 10
+    bare_load = [run_ms([*cmd, "load", "none", f"{server}/t/x"], env) for _ in range(runs)]
+    bare_rss = json.loads(subprocess.run(pinned([*cmd, "hold", "none", f"{server}/t/x"]), env=env, check=True,
+                                         stdout=subprocess.PIPE, text=True, timeout=60).stdout)["rss_kb"]
+    res["bare"] = {"start_ms": bare_load, "rss_kb": bare_rss}
+    for lib, r in res["libs"].items():
+        if "first_ms" not in r:
+            continue  # a warm-path-only row
+        slug = "".join(c if c.isalnum() else "-" for c in lib)[:40]
+        ns = f"{server}/t/{name}-cold-{slug}"
+        fresh(ns)
+        r["cold_ms"] = [run_ms([*cmd, "once", lib, ns], env) for _ in range(runs)]
+        r["load_ms"] = [run_ms([*cmd, "load", lib, ns], env) for _ in range(runs)]
+        held = subprocess.run(pinned([*cmd, "hold", lib, ns]), env=env, check=True, stdout=subprocess.PIPE,
+                              text=True, timeout=60)
+        r["rss_kb"] = json.loads(held.stdout)["rss_kb"]
+        if lib != "raw POST":
+            r["procs16"] = processes(cmd, lib, f"{server}/t/{name}-procs-{slug}", env)
+    res["seconds"] = round(time.time() - t)
+    res["load_after"] = os.getloadavg()
+    return res
+
+
+def machine() -> dict[str, Any]:
+    def sh(*cmd: str) -> str:
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout.strip()
+        except OSError:
+            return "?"
+
+    model = next((line.split(":", 1)[1].strip() for line in sh("lscpu").splitlines() if line.startswith("Model name")), "?")
+    mem = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")), "0")
+    return {"cpu": model, "cores": os.cpu_count(), "mem_gib": round(int(mem) / 2**20, 1), "kernel": platform.release(),
+            "os": sh("sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"), "commit": sh("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"),
+            "dirty": bool(sh("git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"))}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="small repeat counts (harness development)")
+    ap.add_argument("--only", default=",".join(LANGS))
+    ap.add_argument("--out", default=str(ROOT / "target/bench/results"))
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    server_bin = ROOT / "target/release/tokenwell-authserver"
+    server = subprocess.Popen(["taskset", "-c", SERVER_CORE, str(server_bin), "--max-seconds", "1800"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip()
+        if not url.startswith("http://"):
+            sys.exit(f"the test server did not start: {url!r}")
+        meta = machine()
+        meta.update(date=time.strftime("%Y-%m-%d %H:%M %Z"), quick=args.quick, load_before=os.getloadavg(),
+                    server=f"target/release/tokenwell-authserver on core {SERVER_CORE}; clients on core {CLIENT_CORE}")
+        t = time.time()
+        for name in args.only.split(","):
+            res = language(name, LANGS[name], url, args.quick)
+            (out / f"{name}.json").write_text(json.dumps(res, indent=1))
+            print(f"   {name}: {'pending: ' + res['pending'] if 'pending' in res else 'done'}", flush=True)
+        meta.update(load_after=os.getloadavg(), seconds=round(time.time() - t))
+        (out / "meta.json").write_text(json.dumps(meta, indent=1))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

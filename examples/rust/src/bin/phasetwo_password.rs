@@ -1,0 +1,38 @@
+//! 004 Phase Two: password grant with a public client; 60 s tokens, renewed with the refresh token
+//! before they expire.
+//!
+//! `PHASETWO_REALM=… PHASETWO_CLIENT_ID=… PHASETWO_USERNAME=… PHASETWO_PASSWORD=… API_URL=… cargo run -p tokenwell-examples --bin phasetwo_password`
+//!
+//! PHASETWO_BASE_URL replaces https://app.phasetwo.io/auth.
+
+use std::env::var;
+
+use serde_json::json;
+use tokenwell::{Client, Config};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let client = Client::new(Config::from_value(json!({
+        "preset": "phasetwo",
+        "base_url": var("PHASETWO_BASE_URL").ok(),
+        "realm": var("PHASETWO_REALM")?,
+        "grant": "password",
+        "client_id": var("PHASETWO_CLIENT_ID")?,
+        "username": var("PHASETWO_USERNAME")?,
+        "password": {"env": "PHASETWO_PASSWORD"},
+        "client_auth": "none",
+    }))?)?;
+    let token = client.token().await?;
+
+    let http = reqwest::Client::new();
+    for _ in 0..var("API_CALLS").map_or(Ok(3), |n| n.parse())? {
+        let token = client.token().await?; // from memory: no request until its renewal point
+        let res = http.get(var("API_URL")?).header("authorization", token.authorization()).send().await?;
+        println!("{} {}", res.status().as_u16(), res.error_for_status()?.text().await?);
+    }
+
+    // One line for scripts/examples.py (`make demo`): what came back, and where a second call came from.
+    let second = if client.token().await?.access_token() == token.access_token() { "cache" } else { "fetched" };
+    println!("result: token_type={} expires_in={:.0} second_call={second}", token.token_type(), token.expires_in());
+    Ok(())
+}
