@@ -14,8 +14,10 @@ BINDING_TESTS :=
 -include bindings-*/test.mk
 -include tests/idp/test.mk
 -include cli/test.mk
+-include tests/cross/test.mk
 -include fuzz/test.mk
 -include examples/test.mk
+-include bench/bench.mk
 
 .PHONY: all deps build demo test lint doc test-rust bench install
 
@@ -46,5 +48,5 @@ test: lint
 	$(wildcard tests/idp/with-keycloak.sh) $(MAKE) --no-print-directory test-rust $(BINDING_TESTS)
 	@echo "make test: all suites passed"
 
-bench: deps ## not part of `make test`
+bench: deps bench-all ## not part of `make test`: tokenwell beside its peers (bench/RESULTS.md), then the core's criterion bench
 	$(CARGO) bench -p tokenwell --bench cached
