@@ -287,7 +287,7 @@ impl Inner {
         if let Some(h) = self.http.get() {
             return Ok(h);
         }
-        let built = transport::build_http(&self.settings)?;
+        let built = transport::http_client(&self.settings)?;
         Ok(self.http.get_or_init(|| built))
     }
 

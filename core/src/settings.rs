@@ -81,6 +81,8 @@ pub(crate) struct Settings {
     pub retries: u32,
     pub ca_certs: Vec<reqwest::Certificate>,
     pub proxy: Option<reqwest::Proxy>,
+    /// What makes two HTTP clients interchangeable (see `transport::http_client`).
+    pub http_key: String,
     pub allow_http: bool,
     pub headers: reqwest::header::HeaderMap,
     pub cache: CacheKind,
@@ -352,6 +354,15 @@ impl Settings {
             .unwrap_or_else(|| PROCESS_SALT.to_vec());
         let fingerprint = fingerprint(&salt, &[client_secret.as_ref(), password.as_ref(), refresh_token.as_ref()]);
 
+        // Plain-HTTP-only clients skip loading the system's trust store (milliseconds).
+        let tls = issuer.is_some() || token_url.as_ref().is_some_and(|u| u.scheme() == "https");
+        let http_key = format!(
+            "{:?}|{:?}|{:?}|{:?}|{tls}",
+            timeout,
+            connect_timeout,
+            c.ca_file.as_ref().map(|p| p.display().to_string()),
+            c.proxy
+        );
         Ok(Settings {
             token_url,
             issuer,
@@ -379,6 +390,7 @@ impl Settings {
             retries,
             ca_certs,
             proxy,
+            http_key,
             allow_http,
             headers,
             cache,

@@ -45,8 +45,23 @@ pub(crate) struct Answer {
     pub retry_after: Option<Duration>,
 }
 
-pub(crate) fn build_http(s: &Settings) -> Result<reqwest::Client, Error> {
+/// HTTP clients are shared process-wide between configurations that need the same one:
+/// building one loads the system's trust store, which costs more than a loopback token request.
+static HTTP: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, reqwest::Client>>> =
+    std::sync::LazyLock::new(Default::default);
+
+pub(crate) fn http_client(s: &Settings) -> Result<reqwest::Client, Error> {
+    if let Some(c) = crate::cache::lock(&HTTP).get(&s.http_key) {
+        return Ok(c.clone());
+    }
+    let built = build_http(s)?;
+    Ok(crate::cache::lock(&HTTP).entry(s.http_key.clone()).or_insert(built).clone())
+}
+
+fn build_http(s: &Settings) -> Result<reqwest::Client, Error> {
+    let tls = s.http_key.ends_with("|true");
     let mut b = reqwest::Client::builder()
+        .tls_built_in_root_certs(tls)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(s.timeout)
         .connect_timeout(s.connect_timeout)
