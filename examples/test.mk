@@ -7,7 +7,9 @@
 EX_PY_VENV := target/examples-venv
 EX_WHEELS := target/wheels-examples
 EX_NODE_APP := target/examples-node
-EX_LANGS ?= rust python node shell
+# A language whose binding's fragment is missing is left out.
+EX_LANGS ?= rust $(if $(wildcard bindings-python/test.mk),python) $(if $(wildcard bindings-node/test.mk),node) \
+  $(if $(wildcard bindings-go/test.mk),go) $(if $(wildcard bindings-c/test.mk),c) shell
 EX_LANG_CSV = $(subst $(eval) ,$(comma),$(strip $(EX_LANGS)))
 comma := ,
 
@@ -48,6 +50,27 @@ $(EX_NODE_APP)/.stamp: $(EX_NODE_SRC)
 	  npm install --no-audit --no-fund --loglevel=error ./tokenwell-*.tgz
 	touch $@
 
+
+# C: examples/c/flows/*.c with -Werror against the debug libtokenwell.so (bindings-c/test.mk's
+# lib-c) and libcurl (deps-c). A program per flow; api.h holds the libcurl part they share.
+EX_C_BIN := target/examples-c
+examples-c: deps-c lib-c $(patsubst examples/c/flows/%.c,$(EX_C_BIN)/%,$(wildcard examples/c/flows/*.c))
+$(EX_C_BIN)/%: examples/c/flows/%.c examples/c/flows/api.h bindings-c/include/tokenwell.h
+	@mkdir -p $(EX_C_BIN)
+	cc -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -pedantic -Ibindings-c/include $< -o $@ \
+	  -Ltarget/debug -ltokenwell -Wl,-rpath,$(CURDIR)/target/debug -lcurl
+
+# Go: every program of examples/go, linked as bindings-go/run-tests.sh links them (the debug
+# libtokenwell.a; its hash in the flags keeps Go's cache from serving a stale link).
+EX_GO_BIN := target/examples-go
+EX_GO_SRC := $(shell find examples/go bindings-go -name '*.go' -o -name go.mod -o -name go.sum 2>/dev/null)
+examples-go: deps-go lib-c $(EX_GO_BIN)/.stamp
+$(EX_GO_BIN)/.stamp: $(EX_GO_SRC) target/debug/libtokenwell.a
+	@mkdir -p $(EX_GO_BIN)
+	lib=$(CURDIR)/target/debug; stamp=$$(sha256sum "$$lib/libtokenwell.a" | cut -c1-16); \
+	  CGO_ENABLED=1 CGO_LDFLAGS="-L$$lib -L/nonexistent/libtokenwell-$$stamp" \
+	  go -C examples/go build -o $(CURDIR)/$(EX_GO_BIN)/ ./...
+	touch $@
 
 EX_ARGS = --langs $(EX_LANG_CSV) --python $(EX_PY_VENV)/bin/python --node-app $(EX_NODE_APP)
 

@@ -4,7 +4,7 @@
 `make test` runs another way. Usage: readme_snippets.py [README.md]. Standard library only.
 
 - `python`, `js`, `go`, `c`, `bash` blocks: a part of examples/python/*.py, examples/node/*.mjs,
-  examples/go/**/*.go, examples/c/*.c, examples/shell/*.sh.
+  examples/go/**/*.go, examples/c/*.c or examples/c/flows/*.c, examples/shell/*.sh.
 - `rust` blocks: compiled as doc tests (core/src/lib.rs includes README.md), so never `ignore`;
   a block naming no file is checked that way only, a block whose visible lines are in
   examples/rust/src/bin/*.rs is also run by scripts/examples.py.
@@ -23,7 +23,7 @@ SOURCES = {
     "python": ["examples/python/*.py"],
     "js": ["examples/node/*.mjs"],
     "go": ["examples/go/**/*.go"],
-    "c": ["examples/c/*.c"],
+    "c": ["examples/c/*.c", "examples/c/flows/*.c"],
     "bash": ["examples/shell/*.sh"],
     "rust": ["examples/rust/src/bin/*.rs"],
 }

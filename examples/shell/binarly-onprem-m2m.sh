@@ -25,8 +25,6 @@ tw=(tokenwell --preset keycloak --base-url "$KEYCLOAK_BASE_URL" --realm BinarlyR
     --client-id "$BINARLY_CLIENT_ID" --client-secret-env BINARLY_CLIENT_SECRET)
 if [ -n "${BINARLY_CA_FILE:-}" ]; then tw+=(--ca-file "$BINARLY_CA_FILE"); fi
 
-first=$("${tw[@]}" token --json)   # the one token request; it holds the token: never print it
-
 for _ in $(seq "${API_CALLS:-3}"); do
   auth=$("${tw[@]}" header)
   curl -fsS -H "$auth" "$API_URL"
@@ -34,9 +32,11 @@ for _ in $(seq "${API_CALLS:-3}"); do
 done
 "${tw[@]}" inspect >&2   # expiry and the service account's claims, never the token
 
-# One line for scripts/examples.py (`make demo`): the token's type and seconds left when fetched, and
-# whether a later run got the same token from the file cache (no request).
+# One line for scripts/examples.py (`make demo`): the token's type and seconds left, and whether
+# a later run got the same token from the file cache (no request). The JSON holds the token:
+# never print it.
 field() { grep -o "\"$1\": *[^,}]*" | head -n1 | sed 's/^[^:]*: *//; s/"//g'; }
+first=$("${tw[@]}" token --json)
 again=$("${tw[@]}" token --json)
 second=fetched; [ "$(field access_token <<<"$again")" = "$(field access_token <<<"$first")" ] && second=cache
 echo "result: token_type=$(field token_type <<<"$first") expires_in=$(field expires_in <<<"$first") second_call=$second"

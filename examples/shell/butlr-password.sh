@@ -20,17 +20,17 @@ set -euo pipefail
 tw=(tokenwell --preset butlr --grant password --username "$BUTLR_USERNAME" --password-env BUTLR_PASSWORD)
 if [ -n "${BUTLR_BASE_URL:-}" ]; then tw+=(--base-url "$BUTLR_BASE_URL"); fi
 
-first=$("${tw[@]}" token --json)   # the one token request; it holds the token: never print it
-
 for _ in $(seq "${API_CALLS:-3}"); do
   auth=$("${tw[@]}" header)
   curl -fsS -H "$auth" "$API_URL"
   echo
 done
 
-# One line for scripts/examples.py (`make demo`): the token's type and seconds left when fetched, and
-# whether a later run got the same token from the file cache (no request).
+# One line for scripts/examples.py (`make demo`): the token's type and seconds left, and whether
+# a later run got the same token from the file cache (no request). The JSON holds the token:
+# never print it.
 field() { grep -o "\"$1\": *[^,}]*" | head -n1 | sed 's/^[^:]*: *//; s/"//g'; }
+first=$("${tw[@]}" token --json)
 again=$("${tw[@]}" token --json)
 second=fetched; [ "$(field access_token <<<"$again")" = "$(field access_token <<<"$first")" ] && second=cache
 echo "result: token_type=$(field token_type <<<"$first") expires_in=$(field expires_in <<<"$first") second_call=$second"

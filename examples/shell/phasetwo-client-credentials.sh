@@ -22,17 +22,17 @@ tw=(tokenwell --preset phasetwo --realm "$PHASETWO_REALM" --client-id "${PHASETW
     --client-secret-env PHASETWO_CLIENT_SECRET)
 if [ -n "${PHASETWO_BASE_URL:-}" ]; then tw+=(--base-url "$PHASETWO_BASE_URL"); fi
 
-first=$("${tw[@]}" token --json)   # the one token request; it holds the token: never print it
-
 for _ in $(seq "${API_CALLS:-3}"); do
   auth=$("${tw[@]}" header)   # "Authorization: Bearer …" (the server's `bearer` normalised)
   curl -fsS -H "$auth" "$API_URL"
   echo
 done
 
-# One line for scripts/examples.py (`make demo`): the token's type and seconds left when fetched, and
-# whether a later run got the same token from the file cache (no request).
+# One line for scripts/examples.py (`make demo`): the token's type and seconds left, and whether
+# a later run got the same token from the file cache (no request). The JSON holds the token:
+# never print it.
 field() { grep -o "\"$1\": *[^,}]*" | head -n1 | sed 's/^[^:]*: *//; s/"//g'; }
+first=$("${tw[@]}" token --json)
 again=$("${tw[@]}" token --json)
 second=fetched; [ "$(field access_token <<<"$again")" = "$(field access_token <<<"$first")" ] && second=cache
 echo "result: token_type=$(field token_type <<<"$first") expires_in=$(field expires_in <<<"$first") second_call=$second"
