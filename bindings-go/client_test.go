@@ -251,3 +251,41 @@ func TestConfigJSON(t *testing.T) {
 		t.Fatalf("unknown key: %v", err)
 	}
 }
+
+// The warm path hands out the token without a cgo call, and still sees a renewal or an
+// invalidation made through another client of the same configuration (the shared generation).
+func TestWarmMirrorSeesOtherClients(t *testing.T) {
+	base := namespace(t, "go-mirror", nil)
+	cfg := Config{TokenURL: base + "/token", ClientID: "app", ClientSecret: "app-secret"}
+	a, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	first, err := a.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, _ := a.Token(context.Background())
+	third, _ := a.Token(context.Background())
+	if third != second || second.AccessToken != first.AccessToken {
+		t.Fatal("warm calls return the same *Token")
+	}
+	b.Invalidate()
+	renewed, err := a.Token(context.Background())
+	if err != nil || renewed.AccessToken == first.AccessToken {
+		t.Fatalf("the mirror noticed the other client's invalidation: %v", err)
+	}
+	if n := requestCount(t, "go-mirror"); n != 2 {
+		t.Fatalf("server saw %d requests, want 2", n)
+	}
+	a.Close()
+	if _, err := a.Token(context.Background()); err == nil {
+		t.Fatal("a closed client answers an error, not its last token")
+	}
+}

@@ -19,6 +19,8 @@ import (
 	"encoding/json"
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"golang.org/x/oauth2"
@@ -30,6 +32,27 @@ type Client struct {
 	// flight instead of freeing the client under them.
 	mu  sync.RWMutex
 	ptr *C.tw_client
+	// gen is the engine's generation counter for this configuration (valid for the life of the
+	// process); last is the token this client handed out, reused without a cgo call while gen
+	// is unchanged and its fresh-until instant has not passed.
+	gen  *uint64
+	last atomic.Pointer[mirror]
+}
+
+type mirror struct {
+	gen        uint64
+	freshUntil int64
+	tok        *Token
+}
+
+// warm returns the last token while nothing changed and it is fresh; no cgo call. Like
+// oauth2.ReuseTokenSource, every caller gets the same *Token: treat it as read-only.
+func (c *Client) warm() *Token {
+	m := c.last.Load()
+	if m == nil || atomic.LoadUint64(c.gen) != m.gen || time.Now().UnixNano() >= m.freshUntil {
+		return nil
+	}
+	return m.tok
 }
 
 // New builds a client. Every configuration error is returned here, as a *Error with Code
@@ -61,7 +84,7 @@ func newFromJSON(text []byte) (*Client, error) {
 	if ptr == nil {
 		return nil, takeError(cerr)
 	}
-	c := &Client{ptr: ptr}
+	c := &Client{ptr: ptr, gen: (*uint64)(unsafe.Pointer(C.tw_client_generation(ptr)))}
 	runtime.SetFinalizer(c, (*Client).Close)
 	return c, nil
 }
@@ -74,6 +97,9 @@ var errClosed = &Error{Code: CodeInternal, Message: "tokenwell: the client is cl
 func (c *Client) Token(ctx context.Context) (*Token, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if t := c.warm(); t != nil {
+		return t, nil
 	}
 	if ctx.Done() == nil {
 		return c.token()
@@ -98,17 +124,26 @@ func (c *Client) Token(ctx context.Context) (*Token, error) {
 }
 
 func (c *Client) token() (*Token, error) {
+	if t := c.warm(); t != nil {
+		return t, nil
+	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if c.ptr == nil {
 		return nil, errClosed
 	}
+	gen := atomic.LoadUint64(c.gen)
 	var cerr *C.tw_error
 	t := C.tw_client_token(c.ptr, &cerr)
 	if t == nil {
 		return nil, takeError(cerr)
 	}
-	return takeToken(t), nil
+	fresh := int64(C.tw_token_fresh_until(c.ptr, t))
+	tok := takeToken(t)
+	// Paired with the generation read before the call: if anything changed meanwhile (this call
+	// fetched, or another caller invalidated), the next call revalidates instead of trusting it.
+	c.last.Store(&mirror{gen: gen, freshUntil: fresh, tok: tok})
+	return tok, nil
 }
 
 // Cached returns the cached token when one is valid, else nil. It never does I/O and never
@@ -142,6 +177,7 @@ func (c *Client) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ptr != nil {
+		c.last.Store(nil)
 		C.tw_client_free(c.ptr)
 		c.ptr = nil
 		runtime.SetFinalizer(c, nil)

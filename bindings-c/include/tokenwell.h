@@ -91,6 +91,22 @@ tw_token *tw_client_token(const tw_client *client, tw_error **err);
 tw_token *tw_client_cached(const tw_client *client);
 
 /**
+ * The counter that changes whenever this client's cached token changes (a renewal, an
+ * invalidation, through any client of the same configuration). The pointer stays valid for the
+ * rest of the process, even after `tw_client_free`; read it atomically. With
+ * `tw_token_fresh_until`, a caller can keep its own copy of a token and revalidate it without a
+ * call (the Go module does). NULL for a NULL client.
+ */
+const uint64_t *tw_client_generation(const tw_client *client);
+
+/**
+ * Until when (Unix nanoseconds) `token` may be handed out again without asking this client:
+ * the start of its refresh-ahead window, or its renewal point when refresh-ahead is off. 0 for
+ * a NULL argument.
+ */
+int64_t tw_token_fresh_until(const tw_client *client, const tw_token *token);
+
+/**
  * Drops the cached access token (a resource server answered 401); the next
  * `tw_client_token` renews it. Reaches every client built from the same configuration.
  */

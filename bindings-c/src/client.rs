@@ -110,6 +110,27 @@ fn cached_slow(client: *const tw_client) -> *mut tw_token {
     })
 }
 
+/// The counter that changes whenever this client's cached token changes (a renewal, an
+/// invalidation, through any client of the same configuration). The pointer stays valid for the
+/// rest of the process, even after `tw_client_free`; read it atomically. With
+/// `tw_token_fresh_until`, a caller can keep its own copy of a token and revalidate it without a
+/// call (the Go module does). NULL for a NULL client.
+#[no_mangle]
+pub extern "C" fn tw_client_generation(client: *const tw_client) -> *const u64 {
+    crate::quiet(ptr::null(), || live(client).map_or(ptr::null(), |c| c.generation.as_ptr() as *const u64))
+}
+
+/// Until when (Unix nanoseconds) `token` may be handed out again without asking this client:
+/// the start of its refresh-ahead window, or its renewal point when refresh-ahead is off. 0 for
+/// a NULL argument.
+#[no_mangle]
+pub extern "C" fn tw_token_fresh_until(client: *const tw_client, token: *const tw_token) -> i64 {
+    crate::quiet(0, || match live(client) {
+        Some(c) => crate::token::with_token(token, 0, |t| c.client.fresh_until_ns(t)),
+        None => 0,
+    })
+}
+
 /// Drops the cached access token (a resource server answered 401); the next
 /// `tw_client_token` renews it. Reaches every client built from the same configuration.
 #[no_mangle]

@@ -102,6 +102,11 @@ fn read<T: Copy>(token: *const tw_token, dflt: T, f: impl FnOnce(&tw_token) -> T
     })
 }
 
+/// Runs `f` on the engine's token behind a handle (for the client's functions).
+pub(crate) fn with_token<T: Copy>(token: *const tw_token, dflt: T, f: impl FnOnce(&Token) -> T) -> T {
+    read(token, dflt, |t| f(&t.token))
+}
+
 fn opt(s: &Option<CString>) -> *const c_char {
     s.as_ref().map_or(ptr::null(), |s| s.as_ptr())
 }

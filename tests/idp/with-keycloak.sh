@@ -19,8 +19,10 @@ trap 'exit 130' INT TERM
 TOKENWELL_KEYCLOAK_URL="$("$here/keycloak/start.sh" "$run")"
 export TOKENWELL_KEYCLOAK_URL
 # In the background so that an interrupt reaches the trap at once (bash defers traps until a
-# foreground command ends); the trap ends the command, then EXIT stops Keycloak.
-"$@" &
+# foreground command ends); the trap ends the command, then EXIT stops Keycloak. Without job
+# control bash starts background commands with SIGINT and SIGQUIT ignored, which the command would
+# inherit (Python then never raises KeyboardInterrupt): the subshell restores them first.
+( trap - INT QUIT; exec "$@" ) &
 child=$!
 trap 'kill -TERM "$child" 2>/dev/null; wait "$child" || true; exit 130' INT TERM
 status=0
