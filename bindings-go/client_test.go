@@ -289,3 +289,25 @@ func TestWarmMirrorSeesOtherClients(t *testing.T) {
 		t.Fatal("a closed client answers an error, not its last token")
 	}
 }
+
+// BenchmarkWarmToken: a warm Token(ctx) (compare: golang.org/x/oauth2's ReuseTokenSource).
+func BenchmarkWarmToken(b *testing.B) {
+	base := namespace(b, "go-bench", nil)
+	c, err := New(Config{TokenURL: base + "/token", ClientID: "app", ClientSecret: "app-secret"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		if _, err := c.Token(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.Token(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
