@@ -46,7 +46,10 @@ BUTLR_BASE_URL=$server/t/go-example-cc BUTLR_CLIENT_ID=butlr-client BUTLR_CLIENT
 grep -q '200 OK' "$out/cc.txt"
 
 echo "== -tags tokenwell_dynamic: the installed libtokenwell.so through pkg-config"
-prefix=$(mktemp -d /tmp/tw-go-install.XXXXXX)
+# A fixed prefix: Go's build cache keeps the cgo flags pkg-config gave, so a new folder per run
+# would point a second run at a folder that no longer exists.
+prefix=$root/target/go-dynamic-prefix
+rm -rf "$prefix"
 make -s install-c PREFIX="$prefix" TW_C_PROFILE=dev
 PKG_CONFIG_PATH="$prefix/lib/pkgconfig" CGO_LDFLAGS="" \
   go -C bindings-go test -tags tokenwell_dynamic -count=1 -run 'TestButlr|TestOAuth2|TestErrors' ./...

@@ -41,7 +41,7 @@ WRONG_PASSWORD = "tw-wrong-Pa55word-0xBAD"
 WRONG_SECRET = "tw-wrong-client-secret-0xBAD"
 SECRETS = [ALICE[1], DAVE[1], M2M[1], OBSERVER[1], P2_SECRET, P2_USER[1], WRONG_PASSWORD, WRONG_SECRET]
 _http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-WORK = Path(tempfile.mkdtemp(prefix="tokenwell-cli-keycloak-"))
+WORK = Path(tempfile.gettempdir())  # main() makes a folder of its own
 
 
 class Home:
@@ -346,6 +346,8 @@ def main() -> int:
     if not os.access(BIN, os.X_OK):
         print(f"cli_keycloak.py: {BIN} is missing: cargo build -p tokenwell-cli", file=sys.stderr)
         return 2
+    global WORK
+    WORK = Path(tempfile.mkdtemp(prefix="tokenwell-cli-keycloak-"))
     refresh_row: dict[str, str] = {}
     renewals = {"60 s token renewed, no caller holds an expired one": renewal_60s(True, refresh_row),
                 "60 s client-credentials token renewed": renewal_60s(False)}
