@@ -51,6 +51,7 @@ echo "== -tags tokenwell_dynamic: the installed libtokenwell.so through pkg-conf
 prefix=$root/target/go-dynamic-prefix
 rm -rf "$prefix"
 make -s install-c PREFIX="$prefix" TW_C_PROFILE=dev
-PKG_CONFIG_PATH="$prefix/lib/pkgconfig" CGO_LDFLAGS="" \
+# CGO_CFLAGS names the prefix so it is part of Go's cache key.
+PKG_CONFIG_PATH="$prefix/lib/pkgconfig" CGO_LDFLAGS="" CGO_CFLAGS="-I$prefix/include" \
   go -C bindings-go test -tags tokenwell_dynamic -count=1 -run 'TestButlr|TestOAuth2|TestErrors' ./...
 echo "test-go: all Go suites passed"
