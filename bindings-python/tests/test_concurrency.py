@@ -180,6 +180,9 @@ def test_ctrl_c_interrupts_a_waiting_token(ns: Namespace) -> None:
     # A long server delay leaves room for a loaded machine to deliver the signal.
     ns.control(delay_ms=5000)
     client = cc(ns)
+    # A job started in the background by a non-interactive shell inherits SIGINT ignored (and
+    # Python then installs no handler): install Python's default one for this test.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
     started = time.monotonic()
@@ -188,6 +191,7 @@ def test_ctrl_c_interrupts_a_waiting_token(ns: Namespace) -> None:
             client.token()
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - started < 4.0
     assert client.token().access_token
     assert ns.stats()["total"] == 1
