@@ -319,6 +319,12 @@ async fn main() {
         println!("{}", inproc(&args[1]).await);
         return;
     }
+    if mode == "first" {
+        // Harness development: `first SERVER LIB` prints the first-token times of one library.
+        let http = reqwest::Client::new();
+        println!("{}", json!(first_ms(&http, &args[2], &args[1]).await));
+        return;
+    }
     let (name, ns) = (args[1].as_str(), args[2].as_str());
     let url = format!("{ns}/token");
     match mode {

@@ -17,12 +17,14 @@ vectors run natively, strictly, first.
 import copy
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from email.utils import formatdate
 
 
 def http(url, body=None):
@@ -34,13 +36,20 @@ def http(url, body=None):
         return json.loads(r.read() or b"null")
 
 
-def subst(v, server, tmp):
+HTTP_DATE = re.compile(r"\{http_date([+-]\d+)\}")
+
+
+def subst(v, server, tmp, extra=()):
+    """Replaces the placeholders in every string value. `extra` adds (placeholder, value) pairs;
+    the fault matrix's `{http_date±N}` is expanded too (no vector contains it)."""
     if isinstance(v, str):
-        return v.replace("{server}", server).replace("{tmp}", tmp)
+        for k, val in (("{server}", server), ("{tmp}", tmp), *extra):
+            v = v.replace(k, val)
+        return HTTP_DATE.sub(lambda m: formatdate(time.time() + int(m.group(1)), usegmt=True), v)
     if isinstance(v, list):
-        return [subst(x, server, tmp) for x in v]
+        return [subst(x, server, tmp, extra) for x in v]
     if isinstance(v, dict):
-        return {k: subst(x, server, tmp) for k, x in v.items()}
+        return {k: subst(x, server, tmp, extra) for k, x in v.items()}
     return v
 
 
@@ -111,8 +120,9 @@ def check_error(r, exp, secrets, what, fails):
     if "message_contains" in ee and ee["message_contains"] not in (r["message"] or ""):
         fails.append(f"{what}: message {r['message']!r} lacks {ee['message_contains']!r}")
     for s in secrets:
-        if s in (r["message"] or ""):
-            fails.append(f"{what}: tw_error_message contains the secret {s!r}")
+        for f in ("message", "key", "error", "error_description", "error_uri", "body"):
+            if s in (r[f] or ""):
+                fails.append(f"{what}: the error's {f} contains the secret {s!r}")
 
 
 def check_token(r, exp, what, fails):
@@ -193,8 +203,8 @@ def check_requests(v, stem, records, fails):
 
 
 class Driver:
-    def __init__(self, argv, env):
-        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    def __init__(self, argv, env, stderr=None):
+        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env)
 
     def send(self, line):
         self.p.stdin.write(line + "\n")
@@ -218,22 +228,28 @@ class Driver:
         return self.p.wait(timeout=120)
 
 
-def run_vector(drv, v, stem, root):
+def run_vector(drv, v, stem, root, extra=(), fault=False, secrets=None):
+    """Runs one case; returns (failed checks, seconds from just before construction until the
+    last call returned, None when no call ran). For the fault matrix (`fault`), `answers` are
+    substituted too and `extra` adds its placeholders; `secrets` replaces the case's own."""
     fails = []
+    elapsed = None
     server = f"{root}/t/{stem}"
     tmp = tempfile.mkdtemp(prefix=f"tw-c-{stem}-")
     try:
         for name, content in v.get("files", {}).items():
             with open(os.path.join(tmp, name), "w", encoding="utf-8") as f:
                 f.write(content)
-        config = subst(v["config"], server, tmp)
+        config = subst(v["config"], server, tmp, extra)
         http(f"{server}/_reset", {})
         if "setup" in v:
             http(f"{server}/_control", v["setup"])
         if "answers" in v:
-            http(f"{server}/_script", {"answers": v["answers"]})
-        secrets = secret_strings(v)
+            answers = subst(v["answers"], server, tmp, extra) if fault else v["answers"]
+            http(f"{server}/_script", {"answers": answers})
+        secrets = secret_strings(v) if secrets is None else secrets
         expect = v["expect"]
+        started = time.monotonic()
         built = drv.new(config)
         if expect.get("error", {}).get("code") == "config":
             if built["kind"] != "error":
@@ -241,22 +257,23 @@ def run_vector(drv, v, stem, root):
             else:
                 check_error(built, expect, secrets, "construction", fails)
             check_requests({"requests": []}, stem, http(f"{server}/_requests"), fails)
-            return fails
+            return fails, elapsed
         if built["kind"] == "error":
             fails.append(f"construction failed: {built['code']}: {built['message']}")
-            return fails
+            return fails, elapsed
         prev, seen = None, []
         for n, call in enumerate(calls_of(v), 1):
             time.sleep(call.get("sleep_ms", 0) / 1000)
             if n > 1 and ("config_patch" in call or call.get("new_client")):
                 cfg = copy.deepcopy(config)
-                cfg.update(subst(call.get("config_patch", {}), server, tmp))
+                cfg.update(subst(call.get("config_patch", {}), server, tmp, extra))
                 r = drv.new(cfg)
                 if r["kind"] == "error":
                     fails.append(f"call {n}: building the new client failed: {r['code']} {r['message']}")
-                    return fails
+                    return fails, elapsed
             exp = call.get("expect", expect)
             results = drv.token(call.get("invalidate", False), max(1, call.get("parallel", 1)))
+            elapsed = time.monotonic() - started
             for j, r in enumerate(results):
                 what = f"call {n}" + (f" #{j + 1}" if len(results) > 1 else "")
                 if r["kind"] == "error":
@@ -285,7 +302,7 @@ def run_vector(drv, v, stem, root):
                 data = open(path, "rb").read()
                 if any(t.encode() in data for t in seen):
                     fails.append(f"tmp_no_tokens: {path} holds a token in the clear")
-        return fails
+        return fails, elapsed
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -315,7 +332,7 @@ def main():
             # A retry needs a namespace of its own: the token URL is the engine's cache key.
             ns = stem if attempt == 0 else f"{stem[:56]}-retry{attempt}"
             try:
-                fails = run_vector(drv, v, ns, root)
+                fails, _ = run_vector(drv, v, ns, root)
             except Exception as e:  # one broken vector must not hide the others
                 fails = [f"runner error: {e!r}"]
             if not fails or not all(timing(f, v) for f in fails):

@@ -54,5 +54,6 @@ done
 server="$(head -n 1 "$work/authserver.out")"
 [[ "$server" == http* ]] || { echo "test-node: the test server did not start" >&2; exit 1; }
 
-TOKENWELL_TEST_SERVER="$server" TOKENWELL_VECTORS="$root/tests/vectors" \
-  node --test --test-timeout=120000 test/*.test.js
+TOKENWELL_TEST_SERVER="$server" TOKENWELL_VECTORS="$root/tests/vectors" TOKENWELL_FAULTS="$root/tests/faults" \
+  TOKENWELL_AUTHSERVER="$root/target/debug/tokenwell-authserver" TOKENWELL_FAULTS_TABLE="$root/target/node-faults.txt" \
+  TOKENWELL_NODE_RSS="$root/target/node-rss.txt" node --test --test-timeout=120000 test/*.test.js

@@ -51,7 +51,7 @@ fn class_name(code: ErrorCode) -> &'static str {
         ErrorCode::Timeout => "TimeoutError",
         ErrorCode::InvalidResponse => "InvalidResponseError",
         ErrorCode::Cache => "CacheError",
-        ErrorCode::Internal => "Error",
+        ErrorCode::Internal => "InternalError",
     }
 }
 

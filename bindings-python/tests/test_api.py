@@ -123,7 +123,8 @@ def test_exception_hierarchy() -> None:
     assert issubclass(tokenwell.ConfigError, ValueError)
     for cls, code in [(tokenwell.OAuthError, "oauth"), (tokenwell.HTTPError, "http"), (tokenwell.NetworkError, "network"),
                       (tokenwell.InvalidResponseError, "invalid_response"), (tokenwell.CacheError, "cache"),
-                      (tokenwell.TimeoutError, "timeout"), (tokenwell.ConfigError, "config")]:
+                      (tokenwell.TimeoutError, "timeout"), (tokenwell.ConfigError, "config"),
+                      (tokenwell.InternalError, "internal")]:
         assert issubclass(cls, tokenwell.Error)
         err = cls("boom")
         assert err.code == code and str(err) == "boom" and err.message == "boom"

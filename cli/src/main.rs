@@ -144,10 +144,6 @@ impl Failure {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
-    // Debug builds only: lets the tests see a bug's exit status (9).
-    if cfg!(debug_assertions) && std::env::var_os("TOKENWELL_TEST_PANIC").is_some() {
-        panic!("TOKENWELL_TEST_PANIC");
-    }
     let mut out = Out::stdout();
     let cfg = cli.config.as_deref();
     match cli.command {

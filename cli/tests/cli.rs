@@ -465,8 +465,15 @@ retries = 0
     let cache = h.run(&["cache", "list", "--cache", &spec]).code(8);
     assert!(cache.stderr.contains("chmod 0700"), "{cache:?}");
 
-    let internal = h.run_env(&["token", "-p", "good"], &[("TOKENWELL_TEST_PANIC", "1")]).code(9);
+    // A bug in the engine (forced by the core's test hook) is exit 9, on the CLI's own thread
+    // (client construction) and on the engine's runtime (a renewal) alike.
+    let internal = h.run_env(&["token", "-p", "good"], &[("TOKENWELL_TEST_PANIC", "construct")]).code(9);
     assert!(internal.stderr.contains("internal error") && internal.stdout.is_empty(), "{internal:?}");
+    h.run(&["cache", "clear"]).ok();
+    let before = h.total();
+    let renewal = h.run_env(&["token", "-p", "good"], &[("TOKENWELL_TEST_PANIC", "renewal")]).code(9);
+    assert!(renewal.stderr.contains("renewal panicked") && renewal.stdout.is_empty(), "{renewal:?}");
+    assert_eq!(h.total(), before, "a renewal that panicked sent nothing");
     for run in [&usage, &config, &oauth, &http, &network, &timeout, &cache] {
         assert!(run.stdout.is_empty(), "nothing on stdout on failure: {run:?}");
     }

@@ -148,6 +148,7 @@ impl Client {
     }
 
     fn build(config: Config, clock: Option<Arc<dyn Clock>>) -> Result<Client, Error> {
+        crate::testhook::point("construct");
         let settings = Settings::build(config)?;
         let slot = cache::slot(&settings.cache_key, settings.fingerprint);
         let shared = Shared::open(&settings);
@@ -430,6 +431,7 @@ impl Inner {
     /// One renewal: adopt a token another process stored, or fetch one (holding the shared
     /// cache's lock when there is one) and store it.
     async fn renew(&self, mode: Mode) -> FlightResult {
+        crate::testhook::point("renewal");
         let Some(sh) = &self.shared else {
             return self.fetch(None, true).await;
         };

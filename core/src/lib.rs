@@ -35,6 +35,7 @@ pub mod profile;
 pub mod runtime;
 mod secret;
 mod settings;
+mod testhook;
 mod token;
 mod transport;
 

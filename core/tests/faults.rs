@@ -4,8 +4,6 @@
 //! `TW_FAULTS=substring` runs only the matching cases; `TW_FAULTS_DIR=/path` reads another
 //! folder; `TW_FAULTS_TABLE=/path` writes one line per case (code, requests, time, bound).
 
-#[path = "common/front.rs"]
-mod front;
 #[path = "common/runner.rs"]
 mod runner;
 
@@ -14,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
+use tokenwell_authserver::front;
 
 /// Bounds one case even if the client hangs (every `max_ms` is far below it).
 const CASE_LIMIT: Duration = Duration::from_secs(60);

@@ -17,6 +17,7 @@ from ._errors import (
     ConfigError,
     Error,
     HTTPError,
+    InternalError,
     InvalidResponseError,
     NetworkError,
     OAuthError,
@@ -36,6 +37,7 @@ __all__ = [
     "TimeoutError",
     "InvalidResponseError",
     "CacheError",
+    "InternalError",
     "RustError",
     "__version__",
 ]

@@ -19,6 +19,7 @@ __all__ = [
     "TimeoutError",
     "InvalidResponseError",
     "CacheError",
+    "InternalError",
     "RustError",
 ]
 
@@ -107,11 +108,18 @@ class CacheError(Error):
     default_code = "cache"
 
 
+class InternalError(Error):
+    """A bug in tokenwell, caught before it could reach your program (a panic in the native
+    module): the call failed, the process goes on. Please report it."""
+
+    default_code = "internal"
+
+
 class RustError(Exception):
     """One level of the Rust cause chain behind a tokenwell error (its ``__cause__``)."""
 
 
 for _cls in (Error, ConfigError, OAuthError, HTTPError, NetworkError, TimeoutError,
-             InvalidResponseError, CacheError, RustError):
+             InvalidResponseError, CacheError, InternalError, RustError):
     _cls.__module__ = "tokenwell"
 del _cls

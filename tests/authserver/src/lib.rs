@@ -12,6 +12,7 @@
 mod control;
 mod dialects;
 mod faults;
+pub mod front;
 mod http;
 mod request;
 mod server;

@@ -1,7 +1,7 @@
 //! The fault matrix's test front (`tests/faults/README.md`, "front"): a TCP relay to the
 //! authserver that can terminate TLS with a certificate from a private test CA, or cut the
-//! answer after N bytes with a TCP reset. What the plain-HTTP authserver cannot do.
-#![allow(dead_code)]
+//! answer after N bytes with a TCP reset. What the plain-HTTP authserver cannot do. Rust tests
+//! start it in process; other languages run `tokenwell-authserver front …`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Runs every tests/faults case (the fault matrix, tests/faults/README.md) through libtokenwell.
+
+A fault case is a vector plus `max_ms` and `front`, so this reuses vectors.py and vector_driver
+whole; what it adds is the time bound, the test front (the authserver's `front` subcommand, one
+process per case that needs it) and the log check. Usage:
+
+    faults.py [--max-ms-factor F] SERVER_URL AUTHSERVER FAULTS_DIR -- DRIVER [ARGS...]
+
+--max-ms-factor multiplies every `max_ms`; it exists for the run under valgrind only (see run.sh),
+the native run keeps the bounds as written. TW_FAULTS=substring runs only the matching cases.
+
+Logs: the C API has no log callback and installs no tracing subscriber, so the only text the
+library could ever deliver besides its errors is what it writes to stderr. The driver's stderr is
+captured for the whole run and must hold no secret string of any case. Every error's fields
+(tw_error_message, key, OAuth fields, body) are checked against every case's secrets too, not
+only its own.
+"""
+import json
+import os
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from vectors import Driver, run_vector, secret_strings
+
+FRONT_START_S = 10
+
+
+class Front:
+    """One `tokenwell-authserver front` process relaying to the authserver."""
+
+    def __init__(self, authserver, upstream, spec, tmp):
+        argv = [authserver, "front", "--upstream", upstream, "--max-seconds", "300"]
+        self.ca = os.path.join(tmp, "front-ca.pem")
+        if spec.get("tls"):
+            argv += ["--tls", "--ca-out", self.ca]
+        if "cut_after_bytes" in spec:
+            argv += ["--cut-after-bytes", str(spec["cut_after_bytes"])]
+        self.p = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+        ready, _, _ = select.select([self.p.stdout], [], [], FRONT_START_S)
+        line = self.p.stdout.readline().strip() if ready else ""
+        if not line.startswith("http"):
+            self.stop()
+            raise RuntimeError(f"the test front printed no URL within {FRONT_START_S} s: {argv}")
+        self.url = line
+
+    def stop(self):
+        self.p.terminate()
+        try:
+            self.p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait(timeout=5)
+
+
+def run_case(drv, stem, v, root, authserver, secrets, work):
+    extra = []
+    front = None
+    try:
+        if "front" in v:
+            front = Front(authserver, root, v["front"], work)
+            extra = [("{front}", f"{front.url}/t/{stem}"), ("{front_ca}", front.ca)]
+        return run_vector(drv, v, stem, root, extra=extra, fault=True, secrets=secrets)
+    finally:
+        if front is not None:
+            front.stop()
+
+
+def main():
+    args = sys.argv[1:sys.argv.index("--")]
+    driver = sys.argv[sys.argv.index("--") + 1:]
+    factor = 1.0
+    if args[0] == "--max-ms-factor":
+        factor = float(args[1])
+        args = args[2:]
+    root, authserver, fdir = args
+    only = os.environ.get("TW_FAULTS", "")
+    names = sorted(f for f in os.listdir(fdir) if f.endswith(".json") and only in f)
+    cases = {f[:-5]: json.load(open(os.path.join(fdir, f), encoding="utf-8")) for f in names}
+    secrets = sorted({s for v in cases.values() for s in secret_strings(v)})
+    env = dict(os.environ)
+    for v in cases.values():
+        env.update(v.get("env", {}))
+    work = tempfile.mkdtemp(prefix="tw-c-faults-")
+    stderr_path = os.path.join(work, "driver.stderr")
+    failed = 0
+    rows = []
+    with open(stderr_path, "w") as stderr:
+        drv = Driver(driver, env, stderr=stderr)
+        for stem, v in cases.items():
+            try:
+                fails, elapsed = run_case(drv, stem, v, root, authserver, secrets, work)
+            except Exception as e:  # one broken case must not hide the others
+                fails, elapsed = [f"runner error: {e!r}"], None
+            bound = v["max_ms"] * factor
+            ms = None if elapsed is None else elapsed * 1000
+            if ms is None:
+                fails.append("no call returned, the time was not measured")
+            elif ms > bound:
+                fails.append(f"took {ms:.0f} ms, more than max_ms {v['max_ms']}" + (f" x {factor:g}" if factor != 1 else ""))
+            want = v["expect"].get("error", {}).get("code", "token")
+            rows.append(f"| {stem} | {want} | {len(v['requests'])} | {'-' if ms is None else f'{ms:.0f}'} "
+                        f"| {v['max_ms']}{f' (x{factor:g})' if factor != 1 else ''} | {'FAIL' if fails else 'pass'} |")
+            if fails:
+                failed += 1
+                print(f"FAIL {stem}: {v['name']}")
+                for f in fails:
+                    print(f"    {f}")
+        rc = drv.close()
+    logs = open(stderr_path, encoding="utf-8", errors="replace").read()
+    leaked = [s for s in secrets if s in logs]
+    print("| row | expected | requests | ms | max_ms | result |\n|---|---|---|---|---|---|")
+    print("\n".join(rows))
+    print(f"faults: {len(cases) - failed} of {len(cases)} passed through the C API; the library wrote "
+          f"{len(logs)} bytes to stderr, holding {len(leaked)} of the {len(secrets)} secret strings")
+    if leaked:
+        print(f"the driver's stderr contains secrets: {leaked}")
+    if rc != 0:
+        print(f"vector_driver exited with {rc}")
+    shutil.rmtree(work, ignore_errors=True)
+    sys.exit(1 if failed or leaked or rc else 0)
+
+
+if __name__ == "__main__":
+    main()
