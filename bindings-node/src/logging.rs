@@ -65,10 +65,11 @@ fn install() {
     });
 }
 
-/// Formatting records costs time on the renewal path: only when someone listens.
+/// Formatting records costs time on the renewal path: only when someone listens, and then every
+/// level (`LogLevel` names `trace`; the secret-hygiene check reads the most verbose output).
 fn update_level(s: &Sinks) {
     let on = STDERR.load(Ordering::Acquire) || !s.list.is_empty();
-    log::set_max_level(if on { log::LevelFilter::Debug } else { log::LevelFilter::Off });
+    log::set_max_level(if on { log::LevelFilter::Trace } else { log::LevelFilter::Off });
 }
 
 struct Forward;

@@ -284,8 +284,9 @@ function checkRequests(v, stem, records, fails) {
 }
 
 /**
- * Runs one case (vector README "Running a vector") and answers its failed checks and the time
- * from just before construction until the last call returned (faults README `max_ms`).
+ * Runs one case (vector README "Running a vector") and answers its failed checks, the time
+ * from just before construction until the last call returned (faults README `max_ms`) and the
+ * number of requests the server recorded.
  * `vars`: more `[placeholder, value]` pairs; `answers`: substitute in `answers` too, with
  * `{http_date±N}` (the fault matrix); `options`: the Client's second argument; `observe(kind,
  * value)` sees every client, token and error (kinds `client`, `token`, `error`).
@@ -296,6 +297,7 @@ async function runCase({ stem, v }, { root, vars = [], answers = false, options,
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `tokenwell-node-${stem}-`))
   const ctx = { vars: [['{server}', server], ['{tmp}', tmp], ...vars], options, observe }
   let elapsedMs
+  let seen
   try {
     for (const [name, content] of Object.entries(v.files ?? {})) fs.writeFileSync(path.join(tmp, name), content)
     await prepare(server, v.setup, v.answers && (answers ? subst(v.answers, ctx.vars, true) : v.answers))
@@ -325,11 +327,13 @@ async function runCase({ stem, v }, { root, vars = [], answers = false, options,
     }
     elapsedMs = performance.now() - started
     if (v.settle_ms) await sleep(v.settle_ms)
-    checkRequests(v, stem, await requests(server), fails)
+    const records = await requests(server)
+    seen = records.length
+    checkRequests(v, stem, records, fails)
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true })
   }
-  return { fails, elapsedMs }
+  return { fails, elapsedMs, requests: seen }
 }
 
 /** The `*.json` cases of a folder, sorted: `{ stem, v }`. */

@@ -25,7 +25,7 @@ assert.ok(AUTHSERVER, 'TOKENWELL_AUTHSERVER is not set (the test front is its `f
 const rows = loadCases(dir)
 setEnv(rows)
 
-const captured = { logs: [], texts: [], tokens: new Set(), counts: { client: 0, token: 0, error: 0 } }
+const captured = { logs: [], texts: [], tokens: new Set(), causes: 0, counts: { client: 0, token: 0, error: 0 } }
 
 // Log records are process-wide: this one sink sees every record of every row's clients (a
 // sink per client would receive each record once per live client).
@@ -43,8 +43,10 @@ const renderings = (value) => [
 
 function observe(kind, value) {
   captured.counts[kind] += 1
-  if (kind === 'error') captured.texts.push(...errorRenderings(value).map(([how, text]) => `${how}: ${text}`))
-  else captured.texts.push(...renderings(value))
+  if (kind === 'error') {
+    captured.texts.push(...errorRenderings(value).map(([how, text]) => `${how}: ${text}`))
+    if (value?.cause !== undefined) captured.causes += 1
+  } else captured.texts.push(...renderings(value))
   if (kind === 'token') {
     for (const t of [value.accessToken, value.refreshToken, value.idToken]) if (t) captured.tokens.add(t)
   }
@@ -103,6 +105,7 @@ describe('tests/faults', { concurrency: 8 }, () => {
       const fails = []
       let front
       let ms = NaN
+      let seen = '?'
       try {
         const vars = []
         if (v.front) {
@@ -112,13 +115,14 @@ describe('tests/faults', { concurrency: 8 }, () => {
         const out = await runCase(row, { root: ROOT, vars, answers: true, observe })
         fails.push(...out.fails)
         ms = out.elapsedMs ?? NaN
+        seen = out.requests ?? '?'
         if (typeof v.max_ms !== 'number') fails.push('the row has no max_ms')
         else if (!(ms <= v.max_ms)) fails.push(`took ${ms.toFixed(0)} ms, more than max_ms ${v.max_ms}`)
       } catch (e) {
         fails.push(String(e?.stack ?? e))
       } finally {
         await front?.stop()
-        const cells = [stem, expected(v), v.requests.length, ms.toFixed(0), v.max_ms, fails.length === 0 ? 'pass' : 'FAIL']
+        const cells = [stem, expected(v), `${seen}/${v.requests.length}`, ms.toFixed(0), v.max_ms, fails.length === 0 ? 'pass' : 'FAIL']
         table.push(`| ${cells.join(' | ')} |`)
       }
       if (fails.length > 0) assert.fail(`${stem}:\n  ${fails.join('\n  ')}`)
@@ -128,7 +132,7 @@ describe('tests/faults', { concurrency: 8 }, () => {
 
 test('the fault table', () => {
   table.sort()
-  const text = ['| row | expected | requests | ms | max_ms | result |', '|---|---|---|---|---|---|', ...table].join('\n')
+  const text = ['| row | expected | requests seen/expected | ms | max_ms | result |', '|---|---|---|---|---|---|', ...table].join('\n')
   console.log(text)
   if (process.env.TOKENWELL_FAULTS_TABLE) fs.writeFileSync(process.env.TOKENWELL_FAULTS_TABLE, `${text}\n`)
   assert.equal(table.length, rows.length, 'a row did not report')
@@ -137,7 +141,7 @@ test('the fault table', () => {
 test('no log record, error, client or token of the matrix holds a secret or a token', async () => {
   // Records reach JS through a queue: let the last ones arrive.
   await sleep(200)
-  const { logs, texts, tokens, counts } = captured
+  const { logs, texts, tokens, causes, counts } = captured
   const secrets = [...new Set([...rows.flatMap((r) => secretStrings(r.v)), ...tokens])]
   // A check over nothing proves nothing: records, renderings and secrets were all captured,
   // at the most verbose level onLog receives.
@@ -145,6 +149,7 @@ test('no log record, error, client or token of the matrix holds a secret or a to
   assert.ok(logs.some((l) => l.startsWith('debug ')), 'no debug record captured')
   assert.ok(logs.some((l) => l.startsWith('warn ')), 'no warn record captured')
   for (const [kind, n] of Object.entries(counts)) assert.ok(n > 0, `no ${kind} was observed`)
+  assert.ok(causes > 0, 'no error had a cause chain')
   assert.ok(tokens.size > 0 && secrets.length > rows.length, 'too few secret strings')
   // And the matcher finds a secret where one is: the server's own record of a row's request
   // carries that row's client secret.
@@ -162,7 +167,7 @@ test('no log record, error, client or token of the matrix holds a secret or a to
   assert.deepEqual(leaks, [])
   console.log(
     `hygiene: ${logs.length} log records, ${texts.length} renderings of ${counts.client} clients, ${counts.token} tokens and ` +
-      `${counts.error} errors; none holds any of ${secrets.length} secret strings (${tokens.size} of them tokens)`,
+      `${counts.error} errors (${causes} with a cause chain); none holds any of ${secrets.length} secret strings (${tokens.size} of them tokens)`,
   )
   assert.ok(sink.cacheKey) // keeps the log sink alive until here
 })

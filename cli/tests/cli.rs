@@ -496,3 +496,23 @@ fn help_shows_an_example_per_command() {
     assert!(top.contains("Exit status: 0 success; 2 usage"), "{top}");
     assert!(top.contains("--password-stdin") && !top.contains("--password <"), "no secret flags: {top}");
 }
+
+/// A shell loop around a wrong password (`until tokenwell header …; do …; done`) must not lock
+/// the account: every run is a new process, and the file cache carries `error_backoff` across
+/// them, so the server sees one attempt per backoff, not one per run.
+#[test]
+fn a_wrong_password_in_a_shell_loop_is_sent_once_per_error_backoff() {
+    let h = Home::new("lockout");
+    h.profiles(ALICE);
+    let env = [("ALICE_PW", "not-wonderland")];
+    let runs: Vec<Run> = (0..6).map(|_| h.run_env(&["header", "-p", "alice"], &env).code(3)).collect();
+    assert_eq!(h.total(), 1, "six runs, one attempt: {runs:?}");
+    assert!(runs[0].stderr.contains("invalid_grant") && !runs[0].stderr.contains("another process"), "{runs:?}");
+    for r in &runs[1..] {
+        assert!(r.stderr.contains("invalid_grant") && r.stderr.contains("error_backoff"), "{r:?}");
+        assert!(!r.stderr.contains("not-wonderland"), "{r:?}");
+    }
+    // The right password is other credentials: served at once.
+    h.run_env(&["header", "-p", "alice"], &[("ALICE_PW", "wonderland")]).ok();
+    assert_eq!(h.total(), 2);
+}

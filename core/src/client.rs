@@ -459,6 +459,10 @@ impl Inner {
                 tracing::warn!("tokenwell: another process held the cache lock past `timeout`; fetching directly");
                 (None, None, false)
             }
+            Acquired::HeldBack(e) => {
+                tracing::debug!("tokenwell: re-raising another process's oauth error (error_backoff)");
+                return Err(e);
+            }
         };
         let shared_refresh = current.as_ref().and_then(|c| {
             c.refresh_token.as_ref().map(|rt| Refresh {
@@ -467,12 +471,18 @@ impl Inner {
             })
         });
         let result = self.fetch(shared_refresh, refresh_ok).await;
-        if let Ok(token) = &result {
-            if refresh_ok || !sh.is_redis() {
+        match &result {
+            Ok(token) if refresh_ok || !sh.is_redis() => {
                 if let Err(e) = sh.store(&self.settings, &token.to_stored()).await {
                     tracing::warn!("tokenwell: could not store the token in the shared cache: {e}");
                 }
             }
+            Err(e) if e.code() == crate::ErrorCode::OAuth && self.backoff_ns > 0 => {
+                if let Err(e) = sh.record_failure(&self.settings, e, self.settings.error_backoff).await {
+                    tracing::warn!("tokenwell: could not record the error in the shared cache: {e}");
+                }
+            }
+            _ => {}
         }
         if let Some(lock) = lock {
             sh.release(&self.settings, lock).await;

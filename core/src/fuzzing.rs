@@ -73,8 +73,8 @@ pub fn jwt(text: &str) {
 pub fn cache_document(data: &[u8]) {
     let key = SealKey::derive(CACHE_SECRET);
     for seal in [None, Some(&key)] {
-        if let Ok(stored) = document::decode(data, CACHE_KEY, &CACHE_FP, seal) {
-            if let Some(t) = Token::from_stored(&stored) {
+        if let Ok(entry) = document::decode(data, CACHE_KEY, &CACHE_FP, seal) {
+            if let Some(t) = Token::from_stored(&entry.token) {
                 exercise(&t);
             }
         }
@@ -85,5 +85,5 @@ pub fn cache_document(data: &[u8]) {
 pub fn encode_cache_document(token: &Value, sealed: bool) -> Option<Vec<u8>> {
     let stored = serde_json::from_value(token.clone()).ok()?;
     let key = SealKey::derive(CACHE_SECRET);
-    Some(document::encode(CACHE_KEY, &CACHE_FP, &stored, sealed.then_some(&key), 1_700_000_000_000))
+    Some(document::encode(CACHE_KEY, &CACHE_FP, &stored, None, sealed.then_some(&key), 1_700_000_000_000))
 }

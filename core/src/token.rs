@@ -288,6 +288,23 @@ pub(crate) struct StoredToken {
     pub extra: Map<String, Value>,
 }
 
+impl StoredToken {
+    /// An entry with no token at all (a shared-cache document that records only a failure).
+    pub(crate) fn empty(now_ms: i64) -> StoredToken {
+        StoredToken {
+            access_token: None,
+            token_type: String::new(),
+            issued_at_ms: now_ms,
+            expires_at_ms: 0,
+            refresh_token: None,
+            refresh_expires_at_ms: None,
+            scope: None,
+            id_token: None,
+            extra: Map::new(),
+        }
+    }
+}
+
 impl Drop for StoredToken {
     fn drop(&mut self) {
         for s in [&mut self.access_token, &mut self.refresh_token, &mut self.id_token].into_iter().flatten() {

@@ -342,3 +342,48 @@ async fn redis_three_hosts_one_request_per_renewal_and_survives_an_outage() {
     assert_eq!(ns.total().await, after_outage + 1);
     drop(redis);
 }
+
+/// `error_backoff` across processes: a shell loop of new processes (the CLI's case) sending a
+/// wrong password reaches the server once per `error_backoff`, not once per process; other
+/// credentials for the same key are not held back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_password_loop_of_processes_sends_one_request_per_error_backoff() {
+    let ns = Ns::new("file-backoff").await;
+    let dir = temp_dir("backoff");
+    let mut wrong = file_config(&ns, &dir);
+    wrong["password"] = json!("not-the-password");
+    wrong["error_backoff"] = json!(2);
+    let loop_of = |cfg: &Value, n: usize| {
+        let cfg = cfg.clone();
+        tokio::task::spawn_blocking(move || (0..n).flat_map(|_| run_children(&cfg, 1, 1)).collect::<Vec<_>>())
+    };
+    let lines = loop_of(&wrong, 5).await.unwrap();
+    assert_eq!(lines, vec!["ERR oauth"; 5], "every process gets the oauth error");
+    assert_eq!(ns.total().await, 1, "four of five processes re-raised the first answer");
+    // The right password is other credentials: not held back by the wrong one's failure.
+    let right = file_config(&ns, &dir);
+    let lines = loop_of(&right, 1).await.unwrap();
+    assert!(lines[0].starts_with("OK "), "{lines:?}");
+    assert_eq!(ns.total().await, 2);
+    // Past error_backoff the wrong password is sent again, once; its failure never evicts the
+    // right password's cached token.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let lines = loop_of(&wrong, 2).await.unwrap();
+    assert_eq!(lines, vec!["ERR oauth"; 2]);
+    assert_eq!(ns.total().await, 3);
+    let lines = loop_of(&right, 2).await.unwrap();
+    assert!(lines.iter().all(|l| l.starts_with("OK ")), "{lines:?}");
+    assert_eq!(ns.total().await, 3, "the right password's token is still cached");
+    // `cache list` shows the token's entry only; `cache clear` removes the failure record too.
+    let spec = format!("file:{}", dir.display());
+    assert_eq!(tokenwell::list_entries(&spec).unwrap().len(), 1);
+    assert_eq!(tokenwell::clear_entries(&spec, None).unwrap(), 1);
+    assert_eq!(
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension() == Some("json".as_ref()))
+            .count(),
+        0
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

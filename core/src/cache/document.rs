@@ -24,6 +24,30 @@ struct Document {
     token: Option<StoredToken>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sealed: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    failure: Option<Failure>,
+}
+
+/// The last `oauth` error for this key and these credentials, re-raised by every process until
+/// `until_ms` (`error_backoff`): a loop of new processes (the CLI in a shell loop) sends the same
+/// wrong credentials once, not once per process. Holds what an error shows, never a secret.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Failure {
+    pub until_ms: i64,
+    pub status: u16,
+    pub error: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_uri: Option<String>,
+    pub message: String,
+}
+
+/// A verified entry: its token (without an access token after `invalidate()` or when only a
+/// failure was recorded) and the failure in force, if any.
+pub(crate) struct Entry {
+    pub token: StoredToken,
+    pub failure: Option<Failure>,
 }
 
 /// Why an entry was not served.
@@ -57,7 +81,14 @@ fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
 }
 
-pub(crate) fn encode(key: &str, fp: &[u8; 32], token: &StoredToken, seal: Option<&SealKey>, now_ms: i64) -> Vec<u8> {
+pub(crate) fn encode(
+    key: &str,
+    fp: &[u8; 32],
+    token: &StoredToken,
+    failure: Option<&Failure>,
+    seal: Option<&SealKey>,
+    now_ms: i64,
+) -> Vec<u8> {
     let (token, sealed) = match seal {
         None => (Some(token.clone()), None),
         Some(k) => {
@@ -74,12 +105,13 @@ pub(crate) fn encode(key: &str, fp: &[u8; 32], token: &StoredToken, seal: Option
             (None, Some(b64().encode(out)))
         }
     };
-    let doc = Document { v: VERSION, key: key.to_owned(), fp: hex(fp), written_at_ms: now_ms, token, sealed };
+    let failure = failure.cloned();
+    let doc = Document { v: VERSION, key: key.to_owned(), fp: hex(fp), written_at_ms: now_ms, token, sealed, failure };
     serde_json::to_vec_pretty(&doc).unwrap_or_default()
 }
 
 /// Reads a document; serves its token only to the expected key and fingerprint.
-pub(crate) fn decode(bytes: &[u8], key: &str, fp: &[u8; 32], seal: Option<&SealKey>) -> Result<StoredToken, Miss> {
+pub(crate) fn decode(bytes: &[u8], key: &str, fp: &[u8; 32], seal: Option<&SealKey>) -> Result<Entry, Miss> {
     let doc: Document = serde_json::from_slice(bytes).map_err(|_| Miss::Corrupt("not a tokenwell cache document"))?;
     if doc.v != VERSION {
         return Err(Miss::Corrupt("another format version"));
@@ -90,7 +122,8 @@ pub(crate) fn decode(bytes: &[u8], key: &str, fp: &[u8; 32], seal: Option<&SealK
     if doc.fp != hex(fp) {
         return Err(Miss::OtherCredentials);
     }
-    match (doc.token, doc.sealed, seal) {
+    let failure = doc.failure;
+    let token = match (doc.token, doc.sealed, seal) {
         (Some(t), None, _) => Ok(t),
         (None, Some(sealed), Some(k)) => {
             let raw = b64().decode(sealed).map_err(|_| Miss::Corrupt("sealed value is not base64"))?;
@@ -106,7 +139,8 @@ pub(crate) fn decode(bytes: &[u8], key: &str, fp: &[u8; 32], seal: Option<&SealK
         }
         (None, Some(_), None) => Err(Miss::CannotUnseal),
         _ => Err(Miss::Corrupt("no token")),
-    }
+    }?;
+    Ok(Entry { token, failure })
 }
 
 #[cfg(test)]
@@ -124,8 +158,8 @@ mod tests {
     #[test]
     fn plain_round_trip_checks_key_and_fingerprint() {
         let fp = [7u8; 32];
-        let bytes = encode("k", &fp, &token(), None, 5);
-        assert_eq!(decode(&bytes, "k", &fp, None).unwrap().access_token.as_deref(), Some("at-123"));
+        let bytes = encode("k", &fp, &token(), None, None, 5);
+        assert_eq!(decode(&bytes, "k", &fp, None).unwrap().token.access_token.as_deref(), Some("at-123"));
         assert_eq!(decode(&bytes, "k", &[8u8; 32], None).err(), Some(Miss::OtherCredentials));
         assert!(matches!(decode(&bytes, "other", &fp, None), Err(Miss::Corrupt(_))));
         assert!(matches!(decode(&bytes[..bytes.len() / 2], "k", &fp, None), Err(Miss::Corrupt(_))));
@@ -135,11 +169,30 @@ mod tests {
     fn sealed_needs_the_secret() {
         let fp = [7u8; 32];
         let k = SealKey::derive("s3cret");
-        let bytes = encode("k", &fp, &token(), Some(&k), 5);
+        let bytes = encode("k", &fp, &token(), None, Some(&k), 5);
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert!(!text.contains("at-123") && !text.contains("rt-456"), "{text}");
-        assert_eq!(decode(&bytes, "k", &fp, Some(&k)).unwrap().refresh_token.as_deref(), Some("rt-456"));
+        assert_eq!(decode(&bytes, "k", &fp, Some(&k)).unwrap().token.refresh_token.as_deref(), Some("rt-456"));
         assert_eq!(decode(&bytes, "k", &fp, Some(&SealKey::derive("other"))).err(), Some(Miss::CannotUnseal));
         assert_eq!(decode(&bytes, "k", &fp, None).err(), Some(Miss::CannotUnseal));
+    }
+
+    #[test]
+    fn a_failure_travels_beside_the_token() {
+        let fp = [7u8; 32];
+        let f = Failure {
+            until_ms: 99,
+            status: 401,
+            error: "invalid_grant".into(),
+            error_description: Some("Invalid user credentials".into()),
+            error_uri: None,
+            message: "refused".into(),
+        };
+        let k = SealKey::derive("s3cret");
+        let bytes = encode("k", &fp, &token(), Some(&f), Some(&k), 5);
+        let e = decode(&bytes, "k", &fp, Some(&k)).unwrap();
+        assert_eq!(e.failure, Some(f));
+        assert_eq!(e.token.access_token.as_deref(), Some("at-123"));
+        assert_eq!(decode(&bytes, "k", &[8u8; 32], Some(&k)).err(), Some(Miss::OtherCredentials));
     }
 }

@@ -8,12 +8,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use secrecy::ExposeSecret;
 
-use super::document::{self, Miss, SealKey};
+use super::document::{self, Entry, Failure, Miss, SealKey};
 use super::file::FileCache;
 use super::redis::RedisCache;
 use crate::cache::lock;
 use crate::clock::wall_now_ns;
-use crate::error::Error;
+use crate::error::{Error, OAuthDetails};
 use crate::settings::{CacheKind, Settings};
 use crate::token::StoredToken;
 
@@ -36,6 +36,8 @@ pub(crate) enum Acquired {
     Unavailable(Error),
     /// Another holder did not finish within `timeout`: fetch directly.
     TimedOut,
+    /// A process got an `oauth` error for these credentials less than `error_backoff` ago.
+    HeldBack(Error),
 }
 
 pub(crate) struct Shared {
@@ -92,18 +94,29 @@ impl Shared {
         Ok(fp)
     }
 
-    async fn load_raw(&self, s: &Settings) -> Result<Option<Vec<u8>>, Error> {
+    async fn load_raw(&self, s: &Settings, key: &str) -> Result<Option<Vec<u8>>, Error> {
         match &self.backend {
-            Backend::File(f) => f.load(&s.cache_key),
-            Backend::Redis(r) => r.load(&s.cache_key, s.timeout).await,
+            Backend::File(f) => f.load(key),
+            Backend::Redis(r) => r.load(key, s.timeout).await,
         }
     }
 
     /// The entry for this key and these credentials, if there is a readable one.
-    async fn load(&self, s: &Settings) -> Result<Option<StoredToken>, Error> {
-        let Some(bytes) = self.load_raw(s).await? else { return Ok(None) };
+    async fn load(&self, s: &Settings) -> Result<Option<Entry>, Error> {
+        self.load_at(s, &s.cache_key).await
+    }
+
+    /// The `oauth` error another process recorded for these credentials, while in force. A
+    /// record that cannot be read holds nothing back.
+    async fn held_back(&self, s: &Settings) -> Option<Error> {
+        let entry = self.load_at(s, &backoff_key(&s.cache_key)).await.ok()??;
+        held_back(&entry)
+    }
+
+    async fn load_at(&self, s: &Settings, key: &str) -> Result<Option<Entry>, Error> {
+        let Some(bytes) = self.load_raw(s, key).await? else { return Ok(None) };
         let fp = self.fingerprint(s, false).await?;
-        match document::decode(&bytes, &s.cache_key, &fp, self.seal.as_ref()) {
+        match document::decode(&bytes, key, &fp, self.seal.as_ref()) {
             Ok(t) => Ok(Some(t)),
             Err(Miss::OtherCredentials) if s.cache_secret.is_none() && matches!(self.backend, Backend::Redis(_)) => {
                 // Redis may have lost the salt key and another host set a new one: re-read it once.
@@ -111,7 +124,7 @@ impl Shared {
                 if fp2 == fp {
                     return Ok(None);
                 }
-                Ok(document::decode(&bytes, &s.cache_key, &fp2, self.seal.as_ref()).ok())
+                Ok(document::decode(&bytes, key, &fp2, self.seal.as_ref()).ok())
             }
             Err(Miss::Corrupt(why)) => {
                 tracing::warn!("tokenwell: ignoring the shared cache entry ({why}); it will be replaced");
@@ -145,7 +158,7 @@ impl Shared {
                 fp
             }
         };
-        document::decode(&bytes, &s.cache_key, &fp, self.seal.as_ref()).ok()
+        document::decode(&bytes, &s.cache_key, &fp, self.seal.as_ref()).ok().map(|e| e.token)
     }
 
     async fn try_lock(&self, s: &Settings) -> Result<Option<Lock>, Error> {
@@ -177,19 +190,29 @@ impl Shared {
         let mut logged = false;
         loop {
             match self.load(s).await {
-                Ok(Some(t)) if fresh(&t) => return Acquired::Fresh(t),
+                Ok(Some(e)) if fresh(&e.token) => return Acquired::Fresh(e.token),
                 Ok(_) => {}
                 Err(e) => return Acquired::Unavailable(e),
+            }
+            if let Some(error) = self.held_back(s).await {
+                return Acquired::HeldBack(error);
             }
             match self.try_lock(s).await {
                 Ok(Some(lock)) => {
                     // Re-read under the lock: the holder before us may have just stored.
                     return match self.load(s).await {
-                        Ok(Some(t)) if fresh(&t) => {
+                        Ok(Some(e)) if fresh(&e.token) => {
                             self.release(s, lock).await;
-                            Acquired::Fresh(t)
+                            Acquired::Fresh(e.token)
                         }
-                        Ok(current) => Acquired::Locked { lock, current },
+                        // The holder before us may have just recorded an oauth error.
+                        Ok(current) => match self.held_back(s).await {
+                            Some(error) => {
+                                self.release(s, lock).await;
+                                Acquired::HeldBack(error)
+                            }
+                            None => Acquired::Locked { lock, current: current.map(|e| e.token) },
+                        },
                         Err(e) => {
                             self.release(s, lock).await;
                             Acquired::Unavailable(e)
@@ -212,28 +235,80 @@ impl Shared {
     }
 
     pub async fn store(&self, s: &Settings, token: &StoredToken) -> Result<(), Error> {
+        self.write(s, &s.cache_key, token, None, ttl(token)).await
+    }
+
+    async fn write(
+        &self,
+        s: &Settings,
+        key: &str,
+        token: &StoredToken,
+        failure: Option<&Failure>,
+        ttl: Duration,
+    ) -> Result<(), Error> {
         let fp = self.fingerprint(s, false).await?;
-        let bytes = document::encode(&s.cache_key, &fp, token, self.seal.as_ref(), now_ms());
+        let bytes = document::encode(key, &fp, token, failure, self.seal.as_ref(), now_ms());
         match &self.backend {
-            Backend::File(f) => f.store(&s.cache_key, &bytes),
-            Backend::Redis(r) => r.store(&s.cache_key, bytes, ttl(token), s.timeout).await,
+            Backend::File(f) => f.store(key, &bytes),
+            Backend::Redis(r) => r.store(key, bytes, ttl, s.timeout).await,
         }
+    }
+
+    /// Records an `oauth` error for `backoff`, so that other processes with these credentials
+    /// re-raise it instead of sending them again. It lives beside the key's token document,
+    /// never in it: a wrong password cannot evict the token of the right one.
+    pub async fn record_failure(&self, s: &Settings, error: &Error, backoff: Duration) -> Result<(), Error> {
+        let Some(d) = error.oauth() else { return Ok(()) };
+        let now = now_ms();
+        let failure = Failure {
+            until_ms: now.saturating_add(backoff.as_millis().min(i64::MAX as u128) as i64),
+            status: d.status,
+            error: d.error.clone(),
+            error_description: d.error_description.clone(),
+            error_uri: d.error_uri.clone(),
+            message: error.message().to_owned(),
+        };
+        let key = backoff_key(&s.cache_key);
+        self.write(s, &key, &StoredToken::empty(now), Some(&failure), backoff.max(Duration::from_secs(1))).await
     }
 
     /// Drops the access token from the entry if it still holds `access_token` (a newer one
     /// stays); the refresh token stays in either case.
     pub async fn invalidate(&self, s: &Settings, access_token: &str) -> Result<(), Error> {
         let Some(mut entry) = self.load(s).await? else { return Ok(()) };
-        if entry.access_token.as_deref() != Some(access_token) {
+        if entry.token.access_token.as_deref() != Some(access_token) {
             return Ok(());
         }
-        entry.access_token = None;
-        self.store(s, &entry).await
+        entry.token.access_token = None;
+        self.store(s, &entry.token).await
     }
 
     pub fn is_redis(&self) -> bool {
         matches!(self.backend, Backend::Redis(_))
     }
+}
+
+/// Where a key's last `oauth` error is recorded: `~` is not allowed in cache keys, so this
+/// never names a token document, and listings skip it.
+pub(crate) fn backoff_key(cache_key: &str) -> String {
+    format!("{cache_key}~backoff")
+}
+
+/// The recorded failure as the error to re-raise, while it is in force.
+fn held_back(e: &Entry) -> Option<Error> {
+    let f = e.failure.as_ref().filter(|f| now_ms() < f.until_ms)?;
+    let details = OAuthDetails {
+        status: f.status,
+        error: f.error.clone(),
+        error_description: f.error_description.clone(),
+        error_uri: f.error_uri.clone(),
+    };
+    let left = (f.until_ms - now_ms()) as f64 / 1000.0;
+    let message = format!(
+        "{} (another process got this answer; re-raised for {left:.1} s more by error_backoff instead of sending the same credentials again)",
+        f.message
+    );
+    Some(Error::oauth_failure(details, message))
 }
 
 /// The longer of the access and refresh tokens' remaining lifetimes.
@@ -320,6 +395,7 @@ pub fn clear_entries(cache: &str, key: Option<&str>) -> Result<usize, Error> {
             };
             let mut n = 0;
             for k in keys {
+                f.remove(&backoff_key(&k))?;
                 n += usize::from(f.remove(&k)?);
             }
             Ok(n)
@@ -333,6 +409,7 @@ pub fn clear_entries(cache: &str, key: Option<&str>) -> Result<usize, Error> {
                 };
                 let mut n = 0;
                 for k in keys {
+                    r.remove(&backoff_key(&k), timeout).await?;
                     n += usize::from(r.remove(&k, timeout).await?);
                 }
                 Ok(n)
