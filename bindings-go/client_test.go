@@ -252,6 +252,32 @@ func TestConfigJSON(t *testing.T) {
 	}
 }
 
+// A Config printed with any verb (a log line, a panic message, a test failure) shows no secret.
+func TestConfigPrintsNoSecret(t *testing.T) {
+	secrets := []string{"Tw-go-cs-Q7v", "Tw-go-pw-K3m", "Tw-go-rt-Zr2", "Tw-go-cache-P4n", "Tw-go-hdr-W8x", "Tw-go-extra-M5t"}
+	var cfg Config
+	// A misspelled key is kept for New to report: its value may be a secret too.
+	if err := json.Unmarshal([]byte(`{"token_url":"https://idp.example/token","clientSecret":"Tw-go-misspelled-J9q"}`), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	secrets = append(secrets, "Tw-go-misspelled-J9q")
+	cfg.ClientID, cfg.ClientSecret, cfg.Password, cfg.RefreshToken, cfg.CacheSecret = "app", secrets[0], secrets[1], secrets[2], secrets[3]
+	cfg.Headers, cfg.Extra = map[string]string{"X-Api-Key": secrets[4]}, map[string]string{"client_assertion": secrets[5]}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		for _, v := range []any{cfg, &cfg} {
+			out := fmt.Sprintf(verb, v)
+			for _, s := range secrets {
+				if strings.Contains(out, s) {
+					t.Fatalf("%s of a Config shows a secret: %s", verb, out)
+				}
+			}
+			if !strings.Contains(out, "[redacted]") || !strings.Contains(out, "idp.example") {
+				t.Fatalf("%s of a Config: %s", verb, out)
+			}
+		}
+	}
+}
+
 // The warm path hands out the token without a cgo call, and still sees a renewal or an
 // invalidation made through another client of the same configuration (the shared generation).
 func TestWarmMirrorSeesOtherClients(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"sort"
 	"strings"
@@ -195,4 +196,43 @@ func decodeStrict(data []byte, into *plain) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	return dec.Decode(into)
+}
+
+// Format prints the configuration with every secret redacted, for every verb (%v, %+v, %#v,
+// %s): a Config in a log line or a panic message never shows a client secret, a password, a
+// refresh token, the cache secret, a header value or an extra parameter's value.
+func (c Config) Format(f fmt.State, verb rune) {
+	r := plain(c)
+	for _, s := range []*string{&r.ClientSecret, &r.Password, &r.RefreshToken, &r.CacheSecret} {
+		if *s != "" {
+			*s = "[redacted]"
+		}
+	}
+	r.Headers, r.Extra = redactValues(c.Headers), redactValues(c.Extra)
+	// Keys the fields do not hold may be misspelled secrets: only their number is shown.
+	r.passthrough = nil
+	var out string
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		out = strings.Replace(fmt.Sprintf("%#v", r), "tokenwell.plain", "tokenwell.Config", 1)
+	case verb == 'v' && f.Flag('+'):
+		out = fmt.Sprintf("%+v", r)
+	default:
+		out = fmt.Sprintf("%v", r)
+	}
+	if n := len(c.passthrough); n > 0 {
+		out += fmt.Sprintf(" (+%d other keys)", n)
+	}
+	_, _ = io.WriteString(f, out)
+}
+
+func redactValues(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k := range m {
+		out[k] = "[redacted]"
+	}
+	return out
 }

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,14 +18,14 @@ import (
 var root string
 
 func TestMain(m *testing.M) {
+	if server := os.Getenv(panicChildEnv); server != "" {
+		os.Exit(panicChild(server))
+	}
 	os.Exit(run(m))
 }
 
 func run(m *testing.M) int {
-	bin := os.Getenv("TW_AUTHSERVER")
-	if bin == "" {
-		bin = filepath.Join("..", "target", "debug", "tokenwell-authserver")
-	}
+	bin := authserverBin()
 	cmd := exec.Command(bin, "--max-seconds", "1800")
 	out, err := cmd.StdoutPipe()
 	if err == nil {

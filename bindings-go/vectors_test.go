@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -32,7 +35,10 @@ type vector struct {
 	Requests    []map[string]any  `json:"requests"`
 	Expect      expectation       `json:"expect"`
 	Secrets     []string          `json:"secrets"`
-	calls       []vcall
+	// The fault matrix's additions (tests/faults/README.md).
+	MaxMS int            `json:"max_ms"`
+	Front map[string]any `json:"front"`
+	calls []vcall
 }
 
 type vcall struct {
@@ -50,8 +56,11 @@ type expectation struct {
 	Error map[string]any `json:"error"`
 }
 
-func loadVectors() []*vector {
-	files, _ := filepath.Glob(filepath.Join("..", "tests", "vectors", "*.json"))
+func loadVectors() []*vector { return loadCases("vectors") }
+
+// loadCases reads every case of ../tests/DIR (vectors or faults: one format).
+func loadCases(dir string) []*vector {
+	files, _ := filepath.Glob(filepath.Join("..", "tests", dir, "*.json"))
 	sort.Strings(files)
 	var out []*vector
 	for _, f := range files {
@@ -79,24 +88,43 @@ func loadVectors() []*vector {
 	return out
 }
 
-func subst(v any, server, tmp string) any {
+// subst applies expand to every string value at any depth.
+func subst(v any, expand func(string) string) any {
 	switch x := v.(type) {
 	case string:
-		return strings.ReplaceAll(strings.ReplaceAll(x, "{server}", server), "{tmp}", tmp)
+		return expand(x)
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = subst(e, server, tmp)
+			out[i] = subst(e, expand)
 		}
 		return out
 	case map[string]any:
 		out := map[string]any{}
 		for k, e := range x {
-			out[k] = subst(e, server, tmp)
+			out[k] = subst(e, expand)
 		}
 		return out
 	}
 	return v
+}
+
+var httpDate = regexp.MustCompile(`\{http_date([+-][0-9]+)\}`)
+
+// expander replaces {server} and {tmp}, and for the fault matrix its placeholders (vars: pairs)
+// and {http_date±N}.
+func expander(server, tmp string, fault bool, vars []string) func(string) string {
+	r := strings.NewReplacer(append([]string{"{server}", server, "{tmp}", tmp}, vars...)...)
+	return func(s string) string {
+		s = r.Replace(s)
+		if !fault {
+			return s
+		}
+		return httpDate.ReplaceAllStringFunc(s, func(m string) string {
+			n, _ := strconv.Atoi(httpDate.FindStringSubmatch(m)[1])
+			return time.Now().Add(time.Duration(n) * time.Second).UTC().Format(http.TimeFormat)
+		})
+	}
 }
 
 // build decodes the vector's JSON configuration into a Config, as a Go program would.
@@ -171,7 +199,21 @@ type outcome struct {
 	at  time.Time
 }
 
-func runVector(t *testing.T, v *vector) (fails []string) {
+// caseOpts are what the fault matrix adds to running a vector.
+type caseOpts struct {
+	fault   bool     // substitute `answers` too, and {http_date±N}
+	vars    []string // more placeholder, value pairs ({front}, {front_ca})
+	secrets []string // checked instead of the case's own secret strings
+}
+
+func runVector(t *testing.T, v *vector) []string {
+	fails, _ := runCase(t, v, caseOpts{})
+	return fails
+}
+
+// runCase runs one case; elapsed is the time from just before the client is built until the
+// last call returned (0 when no call ran).
+func runCase(t *testing.T, v *vector, opts caseOpts) (fails []string, elapsed time.Duration) {
 	fail := func(format string, a ...any) { fails = append(fails, fmt.Sprintf(format, a...)) }
 	server := root + "/t/" + v.stem
 	tmp := t.TempDir()
@@ -180,15 +222,24 @@ func runVector(t *testing.T, v *vector) (fails []string) {
 			t.Fatal(err)
 		}
 	}
-	config := subst(v.Config, server, tmp).(map[string]any)
+	expand := expander(server, tmp, opts.fault, opts.vars)
+	config := subst(v.Config, expand).(map[string]any)
 	call(t, v.stem, "/_reset", map[string]any{}, nil)
 	if v.Setup != nil {
 		call(t, v.stem, "/_control", v.Setup, nil)
 	}
 	if v.Answers != nil {
-		call(t, v.stem, "/_script", map[string]any{"answers": v.Answers}, nil)
+		answers := any(v.Answers)
+		if opts.fault {
+			answers = subst(v.Answers, expand)
+		}
+		call(t, v.stem, "/_script", map[string]any{"answers": answers}, nil)
 	}
 	secrets := v.secretStrings()
+	if opts.secrets != nil {
+		secrets = opts.secrets
+	}
+	started := time.Now()
 	client, err := build(config)
 	if code, _ := v.Expect.Error["code"].(string); code == "config" {
 		if err == nil {
@@ -204,7 +255,10 @@ func runVector(t *testing.T, v *vector) (fails []string) {
 		fail("construction failed: %v", err)
 		return
 	}
-	defer func() { client.Close() }()
+	defer func() {
+		checkPrinted("the client", client, secrets, fail)
+		client.Close()
+	}()
 	var prev string
 	var seen []string
 	for i, c := range v.calls {
@@ -215,7 +269,7 @@ func runVector(t *testing.T, v *vector) (fails []string) {
 			for k, x := range config {
 				cfg[k] = x
 			}
-			for k, x := range subst(c.ConfigPatch, server, tmp).(map[string]any) {
+			for k, x := range subst(c.ConfigPatch, expand).(map[string]any) {
 				cfg[k] = x
 			}
 			next, err := build(cfg)
@@ -223,6 +277,7 @@ func runVector(t *testing.T, v *vector) (fails []string) {
 				fail("call %d: building the new client failed: %v", n, err)
 				return
 			}
+			checkPrinted("the client", client, secrets, fail)
 			client.Close()
 			client = next
 		}
@@ -245,6 +300,7 @@ func runVector(t *testing.T, v *vector) (fails []string) {
 			}(j)
 		}
 		wg.Wait()
+		elapsed = time.Since(started)
 		var tokens []string
 		for j, r := range results {
 			what := fmt.Sprintf("call %d", n)
@@ -256,6 +312,7 @@ func runVector(t *testing.T, v *vector) (fails []string) {
 				continue
 			}
 			checkToken(r, exp, what, fail)
+			checkPrinted(what+": the token", r.tok, secrets, fail)
 			tokens = append(tokens, r.tok.AccessToken)
 			seen = append(seen, r.tok.AccessToken)
 			if r.tok.RefreshToken != "" {
@@ -341,10 +398,20 @@ func checkError(err error, exp expectation, secrets []string, what string, fail 
 	if s := sentinels[e.Code]; s == nil || !errors.Is(err, s) {
 		fail("%s: errors.Is(err, sentinel of %s) is false", what, e.Code)
 	}
+	checkPrinted(what+": the error", err, secrets, fail)
+}
+
+// checkPrinted fails when a secret string shows in any way a Go program prints x.
+func checkPrinted(what string, x any, secrets []string, fail func(string, ...any)) {
+	texts := []string{fmt.Sprintf("%v", x), fmt.Sprintf("%+v", x), fmt.Sprintf("%#v", x), fmt.Sprintf("%s", x)}
+	if e, ok := x.(error); ok {
+		texts = append(texts, e.Error())
+	}
 	for _, s := range secrets {
-		for _, text := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
+		for _, text := range texts {
 			if s != "" && strings.Contains(text, s) {
-				fail("%s: the error's text contains the secret %q", what, s)
+				fail("%s: printed, it shows the secret %q", what, s)
+				break
 			}
 		}
 	}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The C suite: compiles the tests with -Werror, starts the test server, runs test_api and every
-# vector under valgrind memcheck, then builds examples/c against an installed prefix (pkg-config)
-# and calls the server's /resource with it. Run from the repository root by `make test-c`.
+# The C suite: compiles the tests with -Werror, starts the test server, runs test_api, every
+# vector and every fault-matrix row natively and under valgrind memcheck, the forced-panic tests,
+# then builds examples/c against an installed prefix (pkg-config) and calls the server's
+# /resource with it. Run from the repository root by `make test-c`.
 set -euo pipefail
 
 out=target/c-tests
@@ -37,6 +38,12 @@ grep -E "definitely lost|indirectly lost|possibly lost|ERROR SUMMARY" "$out/test
 echo "== tests/vectors through the C API"
 python3 bindings-c/tests/vectors.py "$TW_SERVER" tests/vectors -- "$out/vector_driver"
 
+echo "== tests/faults (the fault matrix) through the C API"
+python3 bindings-c/tests/faults.py "$TW_SERVER" "$lib/tokenwell-authserver" tests/faults -- "$out/vector_driver"
+
+echo "== forced panics in the engine (TOKENWELL_TEST_PANIC, child processes only)"
+python3 bindings-c/tests/panic.py "$TW_SERVER" -- "$out/vector_driver"
+
 # Vectors run once per server (the engine's caches are process-wide, keyed by the server's port).
 kill "$server_pid"
 wait "$server_pid" 2>/dev/null || true
@@ -51,6 +58,12 @@ python3 bindings-c/tests/vectors.py --lenient-timing "$TW_SERVER" tests/vectors 
   "${VALGRIND[@]}" --log-file="$out/vectors.valgrind" "$out/vector_driver" \
   || { cat "$out/vectors.valgrind"; exit 1; }
 grep -E "definitely lost|indirectly lost|possibly lost|ERROR SUMMARY" "$out/vectors.valgrind" | sed 's/^==[0-9]*== /   /'
+
+echo "== tests/faults through the C API, under valgrind (max_ms x 3, see faults.py)"
+python3 bindings-c/tests/faults.py --valgrind "$TW_SERVER" "$lib/tokenwell-authserver" tests/faults -- \
+  "${VALGRIND[@]}" --log-file="$out/faults.valgrind" "$out/vector_driver" \
+  || { cat "$out/faults.valgrind"; exit 1; }
+grep -E "definitely lost|indirectly lost|possibly lost|ERROR SUMMARY" "$out/faults.valgrind" | sed 's/^==[0-9]*== /   /'
 
 echo "== make install into a temporary prefix, then examples/c through pkg-config"
 prefix=$(mktemp -d /tmp/tw-install.XXXXXX)

@@ -166,10 +166,13 @@ impl PyClient {
         })
         .map_err(|e| to_pyerr(py, &e))?;
         loop {
-            let (back, got) = py.detach(move || {
+            let (back, got, inside) = py.detach(move || {
                 let got = rx.recv_timeout(SIGNAL_POLL);
-                (rx, got)
+                // A daemon thread still waiting when the interpreter exits must not take the GIL.
+                let inside = crate::gate::enter().unwrap_or_else(|| crate::gate::park_forever());
+                (rx, got, inside)
             });
+            drop(inside);
             rx = back;
             match got {
                 Ok(Ok(t)) => return self.mirror.wrap(py, t),
@@ -196,7 +199,7 @@ impl PyClient {
     fn _notify(&self, py: Python<'_>, callback: Py<PyAny>) -> PyResult<()> {
         let mirror = self.mirror.clone();
         spawn_wait(&self.client, move |result| {
-            let _ = Python::try_attach(|py| {
+            let _ = crate::gate::attach(|py| {
                 let args = match result {
                     Ok(t) => mirror.wrap(py, t).map(|t| (t.into_any(), py.None())),
                     Err(e) => Ok((py.None(), to_pyerr(py, &e).into_value(py).into_any())),

@@ -7,12 +7,14 @@ use pyo3::prelude::*;
 mod client;
 mod convert;
 mod errors;
+mod gate;
 mod logging;
 mod token;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     logging::install();
+    gate::install(m)?;
     m.add_class::<client::PyClient>()?;
     m.add_class::<token::PyToken>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -38,9 +38,8 @@ impl Log for PythonLogger {
         if !self.enabled(record.metadata()) {
             return;
         }
-        // `try_attach`: nothing is logged while the interpreter shuts down (a renewal may still
-        // be running on the core's threads then).
-        let _ = Python::try_attach(|py| {
+        // Nothing is logged once the interpreter exits (a renewal may still be running then).
+        let _ = crate::gate::attach(|py| {
             // A log call must not clobber an exception the caller is about to raise.
             let pending = PyErr::take(py);
             if let Err(e) = emit(py, record) {

@@ -1,5 +1,6 @@
 """Process-level behaviour: a forked child can use a client (tokenwell's runtime is re-created
-there), and `import tokenwell` is light (no requests, httpx or asyncio; under 20 ms)."""
+there), a program may exit while tokenwell's threads are inside Python, and `import tokenwell`
+is light (no requests, httpx or asyncio; under 20 ms)."""
 
 from __future__ import annotations
 
@@ -102,3 +103,42 @@ def test_import_is_light() -> None:
     # catches an import of something heavy at import time, without making the suite flaky.
     print(f"import tokenwell: {best} ms")
     assert best is not None and best < 200, f"import tokenwell took {best} ms"
+
+
+# A log handler still busy with a record from tokenwell's thread when the program ends, and a
+# daemon thread still waiting in token(). Python < 3.13 ends a thread that takes the GIL during
+# finalization with pthread_exit, inside Rust frames: without the exit gate (src/gate.rs) about
+# one run in two aborted.
+EXIT_WHILE_INSIDE = r"""
+import logging, sys, threading, time
+import tokenwell
+
+def busy(record):
+    if threading.current_thread() is not threading.main_thread():
+        end = time.monotonic() + 0.3
+        while time.monotonic() < end:  # Python code: the GIL changes hands meanwhile
+            pass
+    return True
+
+class Quiet(logging.Handler):
+    def emit(self, record):
+        pass
+
+handler = Quiet()
+handler.addFilter(busy)  # a handler filter runs outside the handler's lock
+logging.getLogger("tokenwell").setLevel(logging.DEBUG)
+logging.getLogger("tokenwell").addHandler(handler)
+client = tokenwell.Client(token_url=sys.argv[1], client_id="app", client_secret="app-secret", retries=0)
+threading.Thread(target=client.token, daemon=True).start()
+time.sleep(0.1)
+print("main thread done", flush=True)
+"""
+
+
+def test_exit_while_tokenwell_threads_are_inside_python(ns: Namespace) -> None:
+    ns.control(delay_ms=400)
+    for run in range(4):
+        proc = subprocess.run([sys.executable, "-c", EXIT_WHILE_INSIDE, ns.token_url], capture_output=True,
+                              text=True, timeout=60)
+        assert (proc.returncode, proc.stdout) == (0, "main thread done\n"), \
+            f"run {run}: exit {proc.returncode}\n{proc.stdout}\n{proc.stderr[-2000:]}"
