@@ -211,7 +211,7 @@ func TestErrors(t *testing.T) {
 	}
 	defer c.Close()
 	_, err = c.Token(context.Background())
-	if !errors.As(err, &e) || !errors.Is(err, ErrOAuth) || e.Status != 401 || e.OAuthError != "invalid_grant" ||
+	if !errors.As(err, &e) || !errors.Is(err, ErrOAuth) || e.Status != 400 || e.OAuthError != "invalid_grant" ||
 		e.ErrorDescription != "Invalid user credentials" {
 		t.Fatalf("wrong password: %#v", err)
 	}

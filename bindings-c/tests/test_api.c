@@ -188,7 +188,7 @@ static void errors(void) {
   t = c ? tw_client_token(c, &err) : NULL;
   CHECK(t == NULL && err != NULL, "wrong password must fail");
   CHECK(tw_error_code(err) == TW_OAUTH, "code %s", tw_code_name(tw_error_code(err)));
-  CHECK(tw_error_status(err) == 401, "status %d", tw_error_status(err));
+  CHECK(tw_error_status(err) == 400, "status %d", tw_error_status(err));
   CHECK_STR(tw_error_oauth_error(err), "invalid_grant");
   CHECK_STR(tw_error_description(err), "Invalid user credentials");
   CHECK(tw_error_uri(err) == NULL && tw_error_body(err) == NULL && tw_error_key(err) == NULL, "absent fields");

@@ -146,6 +146,6 @@ def test_wrong_password_is_an_oauth_error_once(ns: Namespace) -> None:
         return info.value
 
     errors = [attempt() for _ in range(3)]
-    assert all(e.error == "invalid_grant" and e.status == 401 for e in errors)
+    assert all(e.error == "invalid_grant" and e.status == 400 for e in errors)
     assert errors[0].error_description == "Invalid user credentials"
     assert ns.stats()["total"] == 1

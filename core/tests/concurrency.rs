@@ -203,7 +203,7 @@ async fn error_backoff_holds_back_a_wrong_password_loop() {
         codes.push((e.oauth_error().map(str::to_owned), e.status()));
         clock.advance(Duration::from_millis(245));
     }
-    assert!(codes.iter().all(|c| c == &(Some("invalid_grant".to_owned()), Some(401))), "{codes:?}");
+    assert!(codes.iter().all(|c| c == &(Some("invalid_grant".to_owned()), Some(400))), "{codes:?}");
     assert_eq!(ns.total().await, 1, "20 calls in 4.9 s send one request");
     clock.advance(Duration::from_millis(200));
     let c = Client::with_clock(config(cfg), clock.clone()).unwrap();

@@ -271,8 +271,7 @@ async fn wrong_password(kc: Kc) -> String {
     let e = c.token().await.expect_err("a wrong password fails");
     assert_eq!(e.code(), ErrorCode::OAuth);
     assert_eq!(e.oauth_error(), Some("invalid_grant"));
-    // Keycloak 26 answers 400 here (RFC 6749 §5.2); Keycloak before 24 and the authserver's
-    // Keycloak dialect answer 401.
+    // Keycloak 26 answers 400 here (RFC 6749 §5.2), as the authserver's Keycloak dialect does.
     assert_eq!(e.status(), Some(400));
     assert_eq!(e.error_description(), Some("Invalid user credentials"));
     assert_no_secret(&e);

@@ -358,7 +358,7 @@ fn keycloak_fail(f: &Fail) -> Resp {
         return r;
     }
     match f {
-        Fail::BadUser => oauth_error(401, "invalid_grant", Some("Invalid user credentials")),
+        Fail::BadUser => oauth_error(400, "invalid_grant", Some("Invalid user credentials")),
         Fail::NoDirect => oauth_error(400, "unauthorized_client", Some("Client not allowed for direct access grants")),
         Fail::PublicCc => {
             oauth_error(401, "unauthorized_client", Some("Public client not allowed to retrieve service account"))

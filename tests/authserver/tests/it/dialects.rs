@@ -256,7 +256,7 @@ async fn keycloak_errors() {
         &[("grant_type", "password"), ("client_id", "BinarlyClient"), ("username", "alice"), ("password", "nope")],
     )
     .await
-    .assert_error(401, "invalid_grant", Some("Invalid user credentials"));
+    .assert_error(400, "invalid_grant", Some("Invalid user credentials"));
     c.form(ns, KC, &[("grant_type", "client_credentials"), ("client_id", "admin-cli"), ("client_secret", "nope")])
         .await
         .assert_error(401, "invalid_client", Some("Invalid client or Invalid client credentials"));
