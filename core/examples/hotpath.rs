@@ -30,11 +30,17 @@ fn main() {
             black_box(c.token().now_or_never());
         }
         let token = t.elapsed() / n;
+        // The same harness around a future that is ready at once: what now_or_never itself costs.
+        let t = Instant::now();
+        for _ in 0..n {
+            black_box(std::future::ready(c.try_token()).now_or_never());
+        }
+        let harness = t.elapsed() / n;
         let t = Instant::now();
         for _ in 0..n {
             black_box(tokenwell::wall_now_ns());
         }
         let clock = t.elapsed() / n;
-        println!("round {round}: cached {cached:?}  try_token {try_token:?}  token().now_or_never {token:?}  clock {clock:?}");
+        println!("round {round}: cached {cached:?}  try_token {try_token:?}  token().now_or_never {token:?} (ready(try_token()).now_or_never {harness:?})  clock {clock:?}");
     }
 }

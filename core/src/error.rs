@@ -88,6 +88,12 @@ enum Kind {
 /// ```
 #[derive(Clone)]
 pub struct Error {
+    // Boxed: `Result<Arc<Token>, Error>` stays two words, which the cached path returns.
+    inner: Box<Inner>,
+}
+
+#[derive(Clone)]
+struct Inner {
     kind: Kind,
     message: String,
     source: Option<Arc<dyn std::error::Error + Send + Sync>>,
@@ -95,7 +101,7 @@ pub struct Error {
 
 impl Error {
     fn new(kind: Kind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), source: None }
+        Error { inner: Box::new(Inner { kind, message: message.into(), source: None }) }
     }
 
     pub(crate) fn config(key: impl Into<String>, message: impl Into<String>) -> Self {
@@ -126,13 +132,13 @@ impl Error {
     }
 
     pub(crate) fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.source = Some(Arc::new(source));
+        self.inner.source = Some(Arc::new(source));
         self
     }
 
     /// The stable code.
     pub fn code(&self) -> ErrorCode {
-        match self.kind {
+        match self.inner.kind {
             Kind::Config { .. } => ErrorCode::Config,
             Kind::OAuth(_) => ErrorCode::OAuth,
             Kind::Http { .. } => ErrorCode::Http,
@@ -146,12 +152,12 @@ impl Error {
 
     /// The message alone (what `Display` prints).
     pub fn message(&self) -> &str {
-        &self.message
+        &self.inner.message
     }
 
     /// For `config` errors: the configuration key at fault.
     pub fn key(&self) -> Option<&str> {
-        match &self.kind {
+        match &self.inner.kind {
             Kind::Config { key } => Some(key),
             _ => None,
         }
@@ -159,7 +165,7 @@ impl Error {
 
     /// HTTP status for `oauth` and `http` errors.
     pub fn status(&self) -> Option<u16> {
-        match &self.kind {
+        match &self.inner.kind {
             Kind::OAuth(d) => Some(d.status),
             Kind::Http { status, .. } => Some(*status),
             _ => None,
@@ -168,7 +174,7 @@ impl Error {
 
     /// The OAuth details of an `oauth` error.
     pub fn oauth(&self) -> Option<&OAuthDetails> {
-        match &self.kind {
+        match &self.inner.kind {
             Kind::OAuth(d) => Some(d),
             _ => None,
         }
@@ -191,14 +197,14 @@ impl Error {
 
     /// For `http` errors: the first 512 characters of the body.
     pub fn body(&self) -> Option<&str> {
-        match &self.kind {
+        match &self.inner.kind {
             Kind::Http { body, .. } => Some(body),
             _ => None,
         }
     }
 
     pub(crate) fn is_retryable(&self) -> bool {
-        match &self.kind {
+        match &self.inner.kind {
             Kind::Network | Kind::Timeout => true,
             Kind::Http { status, .. } => *status == 429 || *status >= 500,
             Kind::OAuth(d) => d.status == 429 || d.status >= 500,
@@ -215,8 +221,8 @@ impl Error {
                 }
             }
         };
-        scrub(&mut self.message);
-        match &mut self.kind {
+        scrub(&mut self.inner.message);
+        match &mut self.inner.kind {
             Kind::OAuth(d) => {
                 scrub(&mut d.error);
                 if let Some(x) = d.error_description.as_mut() {
@@ -235,7 +241,7 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.inner.message)
     }
 }
 
@@ -243,7 +249,7 @@ impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Error");
         d.field("code", &self.code().as_str());
-        match &self.kind {
+        match &self.inner.kind {
             Kind::Config { key } => {
                 d.field("key", key);
             }
@@ -255,13 +261,13 @@ impl fmt::Debug for Error {
             }
             _ => {}
         }
-        d.field("message", &self.message).finish()
+        d.field("message", &self.inner.message).finish()
     }
 }
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+        self.inner.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
