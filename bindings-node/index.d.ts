@@ -210,3 +210,7 @@ export declare class InvalidResponseError extends TokenwellError {
 export declare class CacheError extends TokenwellError {
   readonly code: 'cache'
 }
+/** A bug inside tokenwell (a panic caught at the boundary): please report it. */
+export declare class InternalError extends TokenwellError {
+  readonly code: 'internal'
+}

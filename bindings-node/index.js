@@ -16,4 +16,5 @@ module.exports = {
   TimeoutError: errors.TimeoutError,
   InvalidResponseError: errors.InvalidResponseError,
   CacheError: errors.CacheError,
+  InternalError: errors.InternalError,
 }

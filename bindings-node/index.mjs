@@ -12,5 +12,6 @@ export const {
   TimeoutError,
   InvalidResponseError,
   CacheError,
+  InternalError,
 } = tokenwell
 export default tokenwell

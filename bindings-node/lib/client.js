@@ -116,6 +116,9 @@ class Client {
   #data = null
   #pending = null
   #fetch
+  // The settled promise `token()` hands out for #token: a warm call allocates nothing.
+  #ready = null
+  #readyToken = null
 
   /**
    * @param {object} config DESIGN §2's keys in camelCase (`tokenUrl`, `clientId`, …)
@@ -178,7 +181,7 @@ class Client {
    */
   token() {
     if (Atomics.load(this.#view, LOW) === this.#gen && Atomics.load(this.#word, 0) === this.#epoch) {
-      return Promise.resolve(this.#token)
+      return this.#readyToken === this.#token ? this.#ready : this.#settled()
     }
     let d
     try {
@@ -186,7 +189,10 @@ class Client {
     } catch (e) {
       return Promise.reject(errors.internal(e))
     }
-    if (d !== null) return Promise.resolve(this.#adopt(d))
+    if (d !== null) {
+      this.#adopt(d)
+      return this.#settled()
+    }
     if (this.#pending === null) {
       try {
         this.#pending = this.#native.wait().then(
@@ -205,6 +211,14 @@ class Client {
       }
     }
     return this.#pending
+  }
+
+  #settled() {
+    if (this.#readyToken !== this.#token) {
+      this.#ready = Promise.resolve(this.#token)
+      this.#readyToken = this.#token
+    }
+    return this.#ready
   }
 
   /** The cached token if it is valid, else `null`; synchronous, never does I/O. */

@@ -43,6 +43,7 @@ const NetworkError = define('NetworkError', 'network')
 const TimeoutError = define('TimeoutError', 'timeout')
 const InvalidResponseError = define('InvalidResponseError', 'invalid_response')
 const CacheError = define('CacheError', 'cache')
+const InternalError = define('InternalError', 'internal')
 
 /** The native `ErrorData` as the class of its code, with the cause chain on `cause`. */
 function fromData(d) {
@@ -58,7 +59,7 @@ function fromData(d) {
 function internal(e) {
   if (e instanceof TokenwellError) return e
   const message = e instanceof Error ? e.message : String(e)
-  return new TokenwellError(`tokenwell: internal error (please report it): ${message}`, { code: 'internal' })
+  return new InternalError(`tokenwell: internal error (please report it): ${message}`)
 }
 
 module.exports = {
@@ -70,6 +71,7 @@ module.exports = {
   TimeoutError,
   InvalidResponseError,
   CacheError,
+  InternalError,
   fromData,
   internal,
 }

@@ -8,7 +8,7 @@ const assert = require('node:assert/strict')
 const tokenwell = require('tokenwell')
 const { namespace, prepare, requests, stats, call, sleep } = require('./helpers.js')
 
-const { Client, Token, TokenwellError, ConfigError, OAuthError, HTTPError, NetworkError, TimeoutError, InvalidResponseError, CacheError } = tokenwell
+const { Client, Token, TokenwellError, ConfigError, OAuthError, HTTPError, NetworkError, TimeoutError, InvalidResponseError, CacheError, InternalError } = tokenwell
 
 const cc = (server, more = {}) => ({ tokenUrl: `${server}/token`, clientId: 'app', clientSecret: 'app-secret', ...more })
 
@@ -190,6 +190,7 @@ test('error classes: one per code, all TokenwellErrors, with camelCase fields', 
     [TimeoutError, 'timeout'],
     [InvalidResponseError, 'invalid_response'],
     [CacheError, 'cache'],
+    [InternalError, 'internal'],
   ]
   for (const [cls, code] of pairs) {
     const e = new cls('m', { status: 400 })
@@ -311,6 +312,7 @@ test('the package exports exactly the documented names', () => {
     'Client',
     'ConfigError',
     'HTTPError',
+    'InternalError',
     'InvalidResponseError',
     'NetworkError',
     'OAuthError',

@@ -49,6 +49,7 @@ async function run(name, panic) {
 const internal = (got) => {
   assert.equal(got.tokenwell, true, JSON.stringify(got))
   assert.equal(got.code, 'internal', JSON.stringify(got))
+  assert.equal(got.name, 'InternalError', JSON.stringify(got))
   assert.match(got.message, /internal error|panicked/, JSON.stringify(got))
 }
 
@@ -61,7 +62,7 @@ test('without TOKENWELL_TEST_PANIC the child gets tokens (control)', async () =>
 test('a panic while building a client is an internal error, not a crash', async () => {
   const { got, stderr, requests } = await run('panic-construct', 'construct')
   internal(got.construct)
-  assert.equal(got.construct.name, 'TokenwellError')
+  assert.equal(got.construct.name, 'InternalError')
   assert.match(stderr, /forced panic at `construct`/) // the panic did happen, and was caught
   assert.equal(requests, 0)
 })

@@ -73,7 +73,7 @@ test('DEBUG=tokenwell does not keep the process alive either', async () => {
 test("require('tokenwell') works in a fresh process", async () => {
   const r = await node(['-e', "const t = require('tokenwell'); console.log(Object.keys(t).sort().join(','))"])
   assert.equal(r.code, 0, r.stderr)
-  assert.equal(r.stdout.trim(), 'CacheError,Client,ConfigError,HTTPError,InvalidResponseError,NetworkError,OAuthError,TimeoutError,Token,TokenwellError')
+  assert.equal(r.stdout.trim(), 'CacheError,Client,ConfigError,HTTPError,InternalError,InvalidResponseError,NetworkError,OAuthError,TimeoutError,Token,TokenwellError')
 })
 
 test("import { Client } from 'tokenwell' works and shares the CommonJS classes", async () => {

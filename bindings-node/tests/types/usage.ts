@@ -11,6 +11,7 @@ import {
   TimeoutError,
   InvalidResponseError,
   CacheError,
+  InternalError,
   type Config,
   type ClientOptions,
   type ErrorCode,
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
       console.log(code, e.message)
     }
   }
-  const errs: TokenwellError[] = [new NetworkError('n'), new TimeoutError('t'), new InvalidResponseError('i'), new CacheError('c')]
+  const errs: TokenwellError[] = [new NetworkError('n'), new TimeoutError('t'), new InvalidResponseError('i'), new CacheError('c'), new InternalError('x')]
   console.log(errs.length)
 }
 
