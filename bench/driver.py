@@ -24,6 +24,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_CORE, CLIENT_CORE = "0", "1"
 PROCS = 16
+# Runs of each child process for the cold-start and load-time rows (a Python or Node child takes
+# ~0.1-0.5 s).
+COLD_RUNS = 15
 
 LANGS: dict[str, list[str]] = {
     "python": [str(ROOT / "target/bench-venv/bin/python"), str(ROOT / "bench/python/compare.py")],
@@ -71,11 +74,6 @@ def run_ms(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, (usage.ru_utime + usage.ru_stime) * 1e3
 
 
-def timed(cmd: list[str], env: dict[str, str], runs: int) -> tuple[list[float], list[float]]:
-    pairs = [run_ms(cmd, env) for _ in range(runs)]
-    return [w for w, _ in pairs], [c for _, c in pairs]
-
-
 def median(xs: list[float]) -> float:
     return statistics.median(xs) if xs else float("nan")
 
@@ -118,24 +116,39 @@ def language(name: str, cmd: list[str], server: str, quick: bool) -> dict[str, A
         res["libs"][lib][measure] = val
     res.setdefault("order", list(res["libs"]))
     print(f"   {time.time() - t:.0f} s; process measures", flush=True)
-    runs = 3 if quick else 10
-    bare_load, bare_cpu = timed([*cmd, "load", "none", f"{server}/t/x"], env, runs)
+    # Every timed child of every library, round by round: the machine's load drifts (other
+    # builders), and taking turns spreads the drift over all rows instead of a few.
+    cold_libs = [lib for lib, r in res["libs"].items() if "first_ms" in r]  # not the warm-path-only rows
+    nss = {lib: f"{server}/t/{name}-cold-{''.join(c if c.isalnum() else '-' for c in lib)[:40]}" for lib in cold_libs}
+    jobs = {("none", "load"): [*cmd, "load", "none", f"{server}/t/x"]}
+    for lib in cold_libs:
+        fresh(nss[lib])
+        jobs[(lib, "once")] = [*cmd, "once", lib, nss[lib]]
+        jobs[(lib, "load")] = [*cmd, "load", lib, nss[lib]]
+    times: dict[tuple[str, str], tuple[list[float], list[float]]] = {job: ([], []) for job in jobs}
+    order = list(jobs)
+    for i in range(3 if quick else COLD_RUNS):
+        for job in order[i % len(order):] + order[:i % len(order)]:  # a rotated order each round
+            wall, cpu = run_ms(jobs[job], env)
+            times[job][0].append(wall)
+            times[job][1].append(cpu)
+    if name == "rust":  # the one program that can time tokenwell's runtime start apart
+        parts = [json.loads(subprocess.run(pinned([*cmd, "parts", server]), env=env, check=True, stdout=subprocess.PIPE,
+                                           text=True, timeout=60).stdout) for _ in range(3 if quick else COLD_RUNS)]
+        res["parts"] = {k: [p[k] for p in parts] for k in parts[0]}
     bare_rss = json.loads(subprocess.run(pinned([*cmd, "hold", "none", f"{server}/t/x"]), env=env, check=True,
                                          stdout=subprocess.PIPE, text=True, timeout=60).stdout)["rss_kb"]
+    bare_load, bare_cpu = times[("none", "load")]
     res["bare"] = {"start_ms": bare_load, "start_cpu_ms": bare_cpu, "rss_kb": bare_rss}
-    for lib, r in res["libs"].items():
-        if "first_ms" not in r:
-            continue  # a warm-path-only row
-        slug = "".join(c if c.isalnum() else "-" for c in lib)[:40]
-        ns = f"{server}/t/{name}-cold-{slug}"
-        fresh(ns)
-        r["cold_ms"], r["cold_cpu_ms"] = timed([*cmd, "once", lib, ns], env, runs)
-        r["load_ms"], r["load_cpu_ms"] = timed([*cmd, "load", lib, ns], env, runs)
+    for lib in cold_libs:
+        r, ns = res["libs"][lib], nss[lib]
+        r["cold_ms"], r["cold_cpu_ms"] = times[(lib, "once")]
+        r["load_ms"], r["load_cpu_ms"] = times[(lib, "load")]
         held = subprocess.run(pinned([*cmd, "hold", lib, ns]), env=env, check=True, stdout=subprocess.PIPE,
                               text=True, timeout=60)
         r["rss_kb"] = json.loads(held.stdout)["rss_kb"]
         if lib != "raw POST":
-            r["procs16"] = processes(cmd, lib, f"{server}/t/{name}-procs-{slug}", env)
+            r["procs16"] = processes(cmd, lib, ns.replace("-cold-", "-procs-"), env)
     res["seconds"] = round(time.time() - t)
     res["load_after"] = os.getloadavg()
     return res

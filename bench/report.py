@@ -187,6 +187,27 @@ def load_table(langs: list[tuple[str, dict[str, Any]]]) -> list[str]:
     return out
 
 
+def parts_table(langs: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    res = dict(langs).get("rust", {})
+    p = res.get("parts")
+    if not p:
+        return []
+    once = med(p["runtime"]) + med(p["new1"]) - med(p["new2"]) + med(p["token1"]) - med(p["token2"])
+    return [
+        f"Where a new process's first token goes (Rust, tokenwell alone, median of {len(p['runtime'])} fresh "
+        "processes, ms): the runtime's start, then two clients on fresh namespaces. The first client pays "
+        "the one-time costs (the process's shared HTTP client, code and data touched for the first time); "
+        "the second pays only its configuration and the request.",
+        "",
+        "| runtime start (2 worker threads) | 1st client: build | 1st client: first token | "
+        "2nd client: build | 2nd client: first token | one-time cost (runtime + 1st − 2nd) |",
+        "|--:|--:|--:|--:|--:|--:|",
+        f"| {spread(p['runtime'], 3)} | {spread(p['new1'], 3)} | {spread(p['token1'], 3)} | "
+        f"{spread(p['new2'], 3)} | {spread(p['token2'], 3)} | {once:.2f} |",
+        "",
+    ]
+
+
 # ---- targets ----
 
 
@@ -212,11 +233,12 @@ def targets(langs: list[tuple[str, dict[str, Any]]]) -> list[str]:
                 row("(the same, synchronous `cachedToken()`)", lang, f"{c:.1f} ns vs {b:.1f} ns: {b / c:.2f}×", b / c >= 2)
         raw = res["libs"][RAW]
         f = med(tw["first_ms"]) / med(raw["first_ms"])
+        # Three decimals: a ratio of 1.104 must not read as a missed 1.10.
         row("cold overhead ≤ 1.1× the raw POST (warm process)", lang,
-            f"{med(tw['first_ms']):.2f} ms vs {med(raw['first_ms']):.2f} ms: {f:.2f}×", f <= 1.1)
+            f"{med(tw['first_ms']):.2f} ms vs {med(raw['first_ms']):.2f} ms: {f:.3f}×", f <= 1.1)
         c = med(tw["cold_ms"]) / med(raw["cold_ms"])
         row("cold overhead ≤ 1.1× the raw POST (process start)", lang,
-            f"{med(tw['cold_ms']):.1f} ms vs {med(raw['cold_ms']):.1f} ms: {c:.2f}×", c <= 1.1)
+            f"{med(tw['cold_ms']):.2f} ms vs {med(raw['cold_ms']):.2f} ms: {c:.3f}×", c <= 1.1)
         h = (tw["herd64"]["requests"], tw["herd1000"]["requests"])
         row("exactly one request, herd of 64 / 1000", lang, f"{h[0]} / {h[1]}", h == (1, 1))
         p = tw["procs16"]["requests"]
@@ -254,6 +276,68 @@ def ahead(langs: list[tuple[str, dict[str, Any]]]) -> list[str]:
         procs = cmp(tw["procs16"]["requests"], min(p["procs16"]["requests"] for p in ps))
         out.append(f"| {label(name, res)} | {mark[w1]} / {mark[w4]} | {mark[herd]} | {mark[short]} | {mark[procs]} |")
     return out
+
+
+def why(langs: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """One bullet per kind of missed target, with the figures of this run."""
+    done = [(n, r) for n, r in langs if "libs" in r]
+    out = []
+    slow_start = []
+    for name, res in done:
+        tw, raw, bare = res["libs"]["tokenwell"], res["libs"][RAW], res["bare"]
+        if med(tw["cold_ms"]) > 1.1 * med(raw["cold_ms"]):
+            slow_start.append(f"{label(name, res)}: {med(tw['cold_ms']) - med(raw['cold_ms']):.2f} ms over the raw "
+                              f"POST where ≤ 1.1× allows {0.1 * med(raw['cold_ms']):.2f} ms (a bare process: "
+                              f"{med(bare['start_ms']):.1f} ms)")
+    if slow_start:
+        p = dict(done).get("rust", {}).get("parts")
+        once = (f" {med(p['runtime']) + med(p['new1']) - med(p['new2']) + med(p['token1']) - med(p['token2']):.2f} ms "
+                f"in the Rust breakdown under section 2 (the runtime's start {med(p['runtime']):.2f} ms; the first "
+                f"client's first token {med(p['token1']):.2f} ms against {med(p['token2']):.2f} ms for the next)"
+                if p else "")
+        notes = {
+            "Python": " In Python the first record the core logs makes the package's log bridge import `logging` "
+                      "(several ms) in a process that has not imported it yet; the bare and raw-POST processes of "
+                      "this harness have not, while most applications have (requests, urllib3 and every peer here "
+                      "import it).",
+        }
+        small = [s.split(":")[0] for s in slow_start if s.split(":")[0] in ("Go", "C")]
+        if small:
+            notes[small[0]] = (f" {' and '.join(small)}: the raw POST uses the language's own HTTP stack, whose start is "
+                               "part of the bare process, so tokenwell's one-time cost stands out against a process "
+                               "of a few ms.")
+        extra = "".join(notes.get(s.split(":")[0], "") for s in slow_start)
+        out.append(
+            "- **Process start → first token** (" + "; ".join(slow_start) + "). tokenwell runs every token request "
+            "on its own runtime (two worker threads, so a caller that gives up never cancels a renewal others "
+            "wait for) through a Rust HTTP stack, and a new process pays for that once:" + once + ". That is "
+            "thread creation, the process's HTTP client (its TLS configuration is built even for an `http://` "
+            "URL), the first run of code and data (page faults, CPU feature detection) and the threads' "
+            "teardown at exit. Later clients of the same process pay none of it (the warm-process column)." + extra)
+    slow_first = [(n, r) for n, r in done
+                  if med(r["libs"]["tokenwell"]["first_ms"]) > 1.1 * med(r["libs"][RAW]["first_ms"])]
+    if slow_first:
+        figs = "; ".join(f"{label(n, r)}: {med(r['libs']['tokenwell']['first_ms']):.2f} ms vs "
+                         f"{med(r['libs'][RAW]['first_ms']):.2f} ms" for n, r in slow_first)
+        out.append(
+            f"- **First token in a warm process** ({figs}). A new client checks its configuration and derives "
+            "its cache key (SHA-256) and credential fingerprint (HMAC), and the request crosses from the "
+            "caller's thread to the runtime and back (two thread wake-ups on the one shared core); the raw "
+            "POST does none of that. And since the libraries run in turns, tokenwell's runtime threads and "
+            "Rust HTTP code start each run cold in the CPU's caches after the other libraries' work, where "
+            "the raw POST runs the language's own HTTP code that the process uses all along. The request "
+            "itself is the raw POST's.")
+    node = dict(done).get("node")
+    if node is not None:
+        b, t = best_peer(node, "warm"), med(node["libs"]["tokenwell"]["warm"])
+        if b / t < 2:
+            out.append(
+                f"- **Node `await client.token()`** ({t:.1f} ns vs {b:.1f} ns). A warm call returns an "
+                "already-settled promise without native work or allocation; what remains is the caller's "
+                "`await`, one microtask turn that every async API pays, which caps the lead over peers whose own "
+                "work is small. The "
+                "synchronous `client.cachedToken()` (second Node row) skips it.")
+    return out or ["- None: every target above is met in this run."]
 
 
 # ---- chart ----
@@ -323,6 +407,11 @@ def versions(langs: list[tuple[str, dict[str, Any]]]) -> list[str]:
     return out
 
 
+def runs(langs: list[tuple[str, dict[str, Any]]], key: str) -> int:
+    """How many runs tokenwell's row of `key` has (the same for every row of a run)."""
+    return max((len(r["libs"]["tokenwell"].get(key) or []) for _, r in langs if "libs" in r), default=0)
+
+
 def render(meta: dict[str, Any], langs: list[tuple[str, dict[str, Any]]]) -> str:
     la = lambda xs: " / ".join(f"{x:.1f}" for x in xs)  # noqa: E731
     per_lang = ", ".join(f"{label(n, r)} {la(r['load_after'])}" for n, r in langs if "load_after" in r)
@@ -371,19 +460,7 @@ def render(meta: dict[str, Any], langs: list[tuple[str, dict[str, Any]]]) -> str
         "",
         "### Why some targets are missed",
         "",
-        "- **Cold overhead (every language).** Each new tokenwell client builds its own HTTP client on its "
-        "first fetch, and that loads and parses the system's trust store (`rustls-native-certs` reading "
-        "`/etc/ssl/certs`: `perf` shows `rustls_pki_types::pem::from_buf_inner` and `base64::decode_public` "
-        "on top), about 2.5–3 ms, even for a plain-HTTP loopback token URL. The POST itself costs what the "
-        "raw POST costs. The fix belongs in the core (build the root store / HTTP client once per process, "
-        "or not at all for `http://`); a process's later clients would then pay only the request.",
-        "- **Go warm path.** `client.Token(ctx)` crosses cgo and converts every field of the token (strings, "
-        "the `extra` JSON) on each call, where `ReuseTokenSource` returns a pointer under a mutex. A Go-side "
-        "copy of the token, revalidated by the core's generation counter as the Node binding does, would "
-        "remove both.",
-        "- **Node `await client.token()`.** Every peer's get is an async function, so each call pays for a "
-        "promise and an `await`; `await client.token()` pays the same, which is most of its cost and caps "
-        "its lead. The synchronous `client.cachedToken()` (second Node row) skips it.",
+        *why(langs),
         "",
         "### What the peers do",
         "",
@@ -410,12 +487,16 @@ def render(meta: dict[str, Any], langs: list[tuple[str, dict[str, Any]]]) -> str
         "## 2. Cold start",
         "",
         "*Process start → first token*: a fresh process imports the library, builds a client, gets one token "
-        "and exits, timed from spawn to exit by the driver. *First token in a warm process*: in a running "
-        "process, a new client on a fresh namespace, to its first token. Both beside the raw HTTP POST in the "
-        "same language (a new connection, no cache); *÷ raw POST* is the overhead ratio.",
+        f"and exits, timed from spawn to exit by the driver ({runs(langs, 'cold_ms')} runs; the libraries take "
+        "turns, run by run, so the machine's changing load reaches each alike). *First token in a warm "
+        "process*: in a running process, a new client on a fresh namespace, to its first token "
+        f"({runs(langs, 'first_ms')} runs, in turns as well). Both "
+        "beside the raw HTTP POST in the same language (a new connection, no cache); *÷ raw POST* is the "
+        "overhead ratio.",
         "",
         *cold_table(langs),
         "",
+        *parts_table(langs),
         "## 3. Herd",
         "",
         "A fresh client, N callers released at once (threads, goroutines, tasks or promises), the server "
@@ -443,7 +524,9 @@ def render(meta: dict[str, Any], langs: list[tuple[str, dict[str, Any]]]) -> str
         "## 6. Load time and memory",
         "",
         "A process that imports (or links) the library and builds a client, minus a bare process of the same "
-        "program: the fastest of the runs (10 each), wall time from spawn to exit and the CPU time it used "
+        f"program: the fastest of the runs ({runs(langs, 'load_ms')} each, taken in turns with the cold-start "
+        "runs), wall time from "
+        "spawn to exit and the CPU time it used "
         "(which the machine's other work inflates less). Differences within a few ms are noise. "
         "*Resident memory*: VmRSS of a process holding one client with one token.",
         "",

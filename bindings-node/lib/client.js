@@ -116,9 +116,8 @@ class Client {
   #data = null
   #pending = null
   #fetch
-  // The settled promise `token()` hands out for #token: a warm call allocates nothing.
+  // The settled promise of #token that `token()` hands out: a warm call allocates nothing.
   #ready = null
-  #readyToken = null
 
   /**
    * @param {object} config DESIGN §2's keys in camelCase (`tokenUrl`, `clientId`, …)
@@ -181,7 +180,7 @@ class Client {
    */
   token() {
     if (Atomics.load(this.#view, LOW) === this.#gen && Atomics.load(this.#word, 0) === this.#epoch) {
-      return this.#readyToken === this.#token ? this.#ready : this.#settled()
+      return this.#ready
     }
     let d
     try {
@@ -191,7 +190,7 @@ class Client {
     }
     if (d !== null) {
       this.#adopt(d)
-      return this.#settled()
+      return this.#ready
     }
     if (this.#pending === null) {
       try {
@@ -211,14 +210,6 @@ class Client {
       }
     }
     return this.#pending
-  }
-
-  #settled() {
-    if (this.#readyToken !== this.#token) {
-      this.#ready = Promise.resolve(this.#token)
-      this.#readyToken = this.#token
-    }
-    return this.#ready
   }
 
   /** The cached token if it is valid, else `null`; synchronous, never does I/O. */
@@ -281,6 +272,7 @@ class Client {
       last.refreshToken !== d.refreshToken
     ) {
       this.#token = new Token(d)
+      this.#ready = Promise.resolve(this.#token)
       this.#data = d
     }
     if (this.#mirrored) {
