@@ -57,6 +57,12 @@ impl Log for PythonLogger {
 fn emit(py: Python<'_>, record: &Record<'_>) -> PyResult<()> {
     let name = record.target().replace("::", ".");
     let level = python_level(record.level());
+    // A program that never imported `logging` has configured no handler, so the record would be
+    // dropped by the NullHandler below anyway: skip importing `logging` (several ms, paid by the
+    // first token of a short script) until the program imports it itself.
+    if GET_LOGGER.get(py).is_none() && !py.import("sys")?.getattr("modules")?.contains("logging")? {
+        return Ok(());
+    }
     let get_logger = GET_LOGGER.get_or_try_init(py, || -> PyResult<_> {
         // A library's logger gets a NullHandler (the logging HOWTO's advice): with logging not
         // configured, records are dropped instead of printed by logging's last-resort handler
