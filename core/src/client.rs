@@ -52,6 +52,8 @@ struct Inner {
     leeway_ns: i64,
     ahead_ns: i64,
     backoff_ns: i64,
+    /// `TOKENWELL_TEST_PANIC=renewal` when the client was built (see `testhook`).
+    panic_in_renewal: bool,
 }
 
 enum Wait {
@@ -148,7 +150,7 @@ impl Client {
     }
 
     fn build(config: Config, clock: Option<Arc<dyn Clock>>) -> Result<Client, Error> {
-        crate::testhook::point("construct");
+        crate::testhook::point("construct", crate::testhook::armed("construct"));
         let settings = Settings::build(config)?;
         let slot = cache::slot(&settings.cache_key, settings.fingerprint);
         let shared = Shared::open(&settings);
@@ -158,6 +160,7 @@ impl Client {
                 leeway_ns: dur_ns(settings.leeway),
                 ahead_ns: dur_ns(settings.refresh_ahead),
                 backoff_ns: dur_ns(settings.error_backoff),
+                panic_in_renewal: crate::testhook::armed("renewal"),
                 settings,
                 slot,
                 clock,
@@ -431,7 +434,7 @@ impl Inner {
     /// One renewal: adopt a token another process stored, or fetch one (holding the shared
     /// cache's lock when there is one) and store it.
     async fn renew(&self, mode: Mode) -> FlightResult {
-        crate::testhook::point("renewal");
+        crate::testhook::point("renewal", self.panic_in_renewal);
         let Some(sh) = &self.shared else {
             return self.fetch(None, true).await;
         };
@@ -441,6 +444,7 @@ impl Inner {
                 self.now() < if mode == Mode::Foreground { r } else { a }
             })
         };
+        let mut cache_ok = true;
         let (lock, current, refresh_ok) = match sh.acquire(&self.settings, fresh).await {
             Acquired::Fresh(t) => match Token::from_stored(&t) {
                 Some(token) => {
@@ -453,6 +457,7 @@ impl Inner {
             Acquired::Unavailable(e) => {
                 // Other hosts may hold the same refresh token; using it blind could be reuse.
                 tracing::warn!("tokenwell: {e}; fetching directly");
+                cache_ok = false;
                 (None, None, !sh.is_redis())
             }
             Acquired::TimedOut => {
@@ -477,7 +482,8 @@ impl Inner {
                     tracing::warn!("tokenwell: could not store the token in the shared cache: {e}");
                 }
             }
-            Err(e) if e.code() == crate::ErrorCode::OAuth && self.backoff_ns > 0 => {
+            // Not when the cache just failed: recording would wait on it again (up to `timeout`).
+            Err(e) if e.code() == crate::ErrorCode::OAuth && self.backoff_ns > 0 && cache_ok => {
                 if let Err(e) = sh.record_failure(&self.settings, e, self.settings.error_backoff).await {
                     tracing::warn!("tokenwell: could not record the error in the shared cache: {e}");
                 }

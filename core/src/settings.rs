@@ -89,6 +89,40 @@ pub(crate) struct Settings {
     pub cache_secret: Option<SecretString>,
     pub cache_key: String,
     pub fingerprint: [u8; 32],
+    /// SHA-256 of everything that shapes the token request besides the secrets (endpoint,
+    /// grant, client id, username, scope, audience, resource, extra, client_auth, body,
+    /// send_grant_type, headers): an `oauth` error recorded for other processes holds back only
+    /// a request that would be the same.
+    pub request_shape: [u8; 32],
+}
+
+/// See [`Settings::request_shape`].
+fn request_shape(s: &Settings) -> [u8; 32] {
+    let mut h = Sha256::new();
+    let mut field = |name: &str, value: &[u8]| {
+        h.update((name.len() as u64).to_be_bytes());
+        h.update(name.as_bytes());
+        h.update((value.len() as u64).to_be_bytes());
+        h.update(value);
+    };
+    field("token_url", s.token_url.as_ref().map_or("", Url::as_str).as_bytes());
+    field("issuer", s.issuer.as_ref().map_or("", Url::as_str).as_bytes());
+    field("grant", s.grant.as_str().as_bytes());
+    field("client_id", s.client_id.as_deref().unwrap_or("").as_bytes());
+    field("username", s.username.as_deref().unwrap_or("").as_bytes());
+    field("scope", s.scope.join(" ").as_bytes());
+    field("audience", s.audience.as_deref().unwrap_or("").as_bytes());
+    field("resource", s.resource.as_deref().unwrap_or("").as_bytes());
+    for (k, v) in &s.extra {
+        field(&format!("extra.{k}"), v.as_bytes());
+    }
+    field("client_auth", format!("{:?}/{}", s.client_auth, s.client_auth_explicit).as_bytes());
+    field("body", format!("{:?}", s.body).as_bytes());
+    field("send_grant_type", &[u8::from(s.send_grant_type)]);
+    for (k, v) in &s.headers {
+        field(&format!("header.{k}"), v.as_bytes());
+    }
+    h.finalize().into()
 }
 
 /// Body fields tokenwell sets itself; `extra` may not override them.
@@ -397,6 +431,11 @@ impl Settings {
             cache_secret,
             cache_key,
             fingerprint,
+            request_shape: [0; 32],
+        })
+        .map(|mut s| {
+            s.request_shape = request_shape(&s);
+            s
         })
     }
 

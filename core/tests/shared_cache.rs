@@ -387,3 +387,49 @@ async fn a_wrong_password_loop_of_processes_sends_one_request_per_error_backoff(
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A recorded failure holds back only the same request under the reader's own `error_backoff`:
+/// not a client with `error_backoff = 0`, not one that changed a non-secret setting (here
+/// `client_auth`), and a busy server (503) is not recorded at all. `cache clear` removes a
+/// record even when no token document sits beside it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failure_record_holds_back_only_the_same_request() {
+    let ns = Ns::new("file-backoff-scope").await;
+    let dir = temp_dir("backoff-scope");
+    let mut wrong = file_config(&ns, &dir);
+    wrong["password"] = json!("not-the-password");
+    wrong["error_backoff"] = json!(3600);
+    let run = |cfg: &Value| {
+        let cfg = cfg.clone();
+        tokio::task::spawn_blocking(move || run_children(&cfg, 1, 1))
+    };
+    assert_eq!(run(&wrong).await.unwrap(), vec!["ERR oauth"]);
+    assert_eq!(run(&wrong).await.unwrap(), vec!["ERR oauth"]);
+    assert_eq!(ns.total().await, 1, "held back by the record");
+    let mut no_backoff = wrong.clone();
+    no_backoff["error_backoff"] = json!(0);
+    assert_eq!(run(&no_backoff).await.unwrap(), vec!["ERR oauth"]);
+    assert_eq!(ns.total().await, 2, "error_backoff = 0 is not held back by another's record");
+    let mut basic = wrong.clone();
+    basic["client_auth"] = json!("basic");
+    assert_eq!(run(&basic).await.unwrap(), vec!["ERR oauth"]);
+    assert_eq!(ns.total().await, 3, "another client_auth is another request");
+    // Only the record is left (no token was ever stored): `cache clear` removes it.
+    let spec = format!("file:{}", dir.display());
+    assert!(tokenwell::list_entries(&spec).unwrap().is_empty());
+    tokenwell::clear_entries(&spec, None).unwrap();
+    assert_eq!(run(&wrong).await.unwrap(), vec!["ERR oauth"]);
+    assert_eq!(ns.total().await, 4, "cleared: the wrong password is sent again");
+
+    // A 503 with an OAuth body is the server's trouble, not the request's: not recorded.
+    let ns = Ns::new("file-backoff-503").await;
+    let dir = temp_dir("backoff-503");
+    let mut cc = ns.cc_config();
+    cc["cache"] = json!(format!("file:{}", dir.display()));
+    cc["retries"] = json!(0);
+    ns.script(json!([{"status": 503, "json": {"error": "temporarily_unavailable"}}])).await;
+    assert_eq!(run(&cc).await.unwrap(), vec!["ERR oauth"]);
+    assert!(run(&cc).await.unwrap()[0].starts_with("OK "), "the next process asks again");
+    assert_eq!(ns.total().await, 2);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -48,6 +48,7 @@ pub(crate) struct Failure {
 pub(crate) struct Entry {
     pub token: StoredToken,
     pub failure: Option<Failure>,
+    pub written_at_ms: i64,
 }
 
 /// Why an entry was not served.
@@ -122,7 +123,7 @@ pub(crate) fn decode(bytes: &[u8], key: &str, fp: &[u8; 32], seal: Option<&SealK
     if doc.fp != hex(fp) {
         return Err(Miss::OtherCredentials);
     }
-    let failure = doc.failure;
+    let (failure, written_at_ms) = (doc.failure, doc.written_at_ms);
     let token = match (doc.token, doc.sealed, seal) {
         (Some(t), None, _) => Ok(t),
         (None, Some(sealed), Some(k)) => {
@@ -140,7 +141,7 @@ pub(crate) fn decode(bytes: &[u8], key: &str, fp: &[u8; 32], seal: Option<&SealK
         (None, Some(_), None) => Err(Miss::CannotUnseal),
         _ => Err(Miss::Corrupt("no token")),
     }?;
-    Ok(Entry { token, failure })
+    Ok(Entry { token, failure, written_at_ms })
 }
 
 #[cfg(test)]

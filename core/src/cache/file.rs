@@ -196,7 +196,7 @@ impl FileCache {
         let mut keys: Vec<String> = rd
             .filter_map(|e| e.ok())
             .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".json")).map(str::to_owned))
-            .filter(|k| !k.starts_with('.') && !k.contains('~'))
+            .filter(|k| !k.starts_with('.'))
             .collect();
         keys.sort();
         Ok(keys)

@@ -169,12 +169,8 @@ impl RedisCache {
                 Ok(out)
             })
             .await?;
-        let mut keys: Vec<String> = all
-            .iter()
-            .filter_map(|k| k.strip_prefix("tokenwell:v1:tok:"))
-            .filter(|k| !k.contains('~'))
-            .map(str::to_owned)
-            .collect();
+        let mut keys: Vec<String> =
+            all.iter().filter_map(|k| k.strip_prefix("tokenwell:v1:tok:")).map(str::to_owned).collect();
         keys.sort();
         Ok(keys)
     }

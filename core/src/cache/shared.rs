@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
 
 use super::document::{self, Entry, Failure, Miss, SealKey};
 use super::file::FileCache;
@@ -103,21 +104,40 @@ impl Shared {
 
     /// The entry for this key and these credentials, if there is a readable one.
     async fn load(&self, s: &Settings) -> Result<Option<Entry>, Error> {
-        self.load_at(s, &s.cache_key).await
+        self.load_at(s, &s.cache_key, false).await
     }
 
-    /// The `oauth` error another process recorded for these credentials, while in force. A
-    /// record that cannot be read holds nothing back.
+    /// The `oauth` error another process recorded for the same request (these credentials and
+    /// these settings), while in force for this client's own `error_backoff`. A record that
+    /// cannot be read holds nothing back.
     async fn held_back(&self, s: &Settings) -> Option<Error> {
-        let entry = self.load_at(s, &backoff_key(&s.cache_key)).await.ok()??;
-        held_back(&entry)
+        if s.error_backoff.is_zero() {
+            return None;
+        }
+        let entry = self.load_at(s, &backoff_key(&s.cache_key), true).await.ok()??;
+        held_back(&entry, s.error_backoff)
     }
 
-    async fn load_at(&self, s: &Settings, key: &str) -> Result<Option<Entry>, Error> {
+    /// The fingerprint a document must carry: the credentials' for a token; for a failure
+    /// record, the credentials' bound to the request's other settings.
+    fn doc_fp(fp: [u8; 32], s: &Settings, record: bool) -> [u8; 32] {
+        if !record {
+            return fp;
+        }
+        let mut h = Sha256::new();
+        h.update(b"tokenwell:v1:backoff\0");
+        h.update(fp);
+        h.update(s.request_shape);
+        h.finalize().into()
+    }
+
+    async fn load_at(&self, s: &Settings, key: &str, record: bool) -> Result<Option<Entry>, Error> {
         let Some(bytes) = self.load_raw(s, key).await? else { return Ok(None) };
-        let fp = self.fingerprint(s, false).await?;
+        let fp = Self::doc_fp(self.fingerprint(s, false).await?, s, record);
         match document::decode(&bytes, key, &fp, self.seal.as_ref()) {
             Ok(t) => Ok(Some(t)),
+            // Another request's failure record: not ours, nothing to re-read.
+            Err(Miss::OtherCredentials) if record => Ok(None),
             Err(Miss::OtherCredentials) if s.cache_secret.is_none() && matches!(self.backend, Backend::Redis(_)) => {
                 // Redis may have lost the salt key and another host set a new one: re-read it once.
                 let fp2 = self.fingerprint(s, true).await?;
@@ -246,7 +266,7 @@ impl Shared {
         failure: Option<&Failure>,
         ttl: Duration,
     ) -> Result<(), Error> {
-        let fp = self.fingerprint(s, false).await?;
+        let fp = Self::doc_fp(self.fingerprint(s, false).await?, s, failure.is_some());
         let bytes = document::encode(key, &fp, token, failure, self.seal.as_ref(), now_ms());
         match &self.backend {
             Backend::File(f) => f.store(key, &bytes),
@@ -257,8 +277,12 @@ impl Shared {
     /// Records an `oauth` error for `backoff`, so that other processes with these credentials
     /// re-raise it instead of sending them again. It lives beside the key's token document,
     /// never in it: a wrong password cannot evict the token of the right one.
+    /// Only a refusal of the request itself is recorded (a 4xx other than 429): a busy or
+    /// failing server is not a reason to hold back other processes.
     pub async fn record_failure(&self, s: &Settings, error: &Error, backoff: Duration) -> Result<(), Error> {
-        let Some(d) = error.oauth() else { return Ok(()) };
+        let Some(d) = error.oauth().filter(|d| (400..500).contains(&d.status) && d.status != 429) else {
+            return Ok(());
+        };
         let now = now_ms();
         let failure = Failure {
             until_ms: now.saturating_add(backoff.as_millis().min(i64::MAX as u128) as i64),
@@ -294,16 +318,29 @@ pub(crate) fn backoff_key(cache_key: &str) -> String {
     format!("{cache_key}~backoff")
 }
 
-/// The recorded failure as the error to re-raise, while it is in force.
-fn held_back(e: &Entry) -> Option<Error> {
-    let f = e.failure.as_ref().filter(|f| now_ms() < f.until_ms)?;
+/// Whether a stored name is a failure record rather than a key's token document.
+fn is_record(name: &str) -> bool {
+    name.contains('~')
+}
+
+/// The recorded failure as the error to re-raise, while it is in force: until the writer's
+/// `until_ms` and no longer than this client's own `error_backoff` after it was written. A
+/// record written in the future (the clock was set back) is ignored.
+fn held_back(e: &Entry, own_backoff: Duration) -> Option<Error> {
+    let now = now_ms();
+    let own_until = e.written_at_ms.saturating_add(own_backoff.as_millis().min(i64::MAX as u128) as i64);
+    let until = e.failure.as_ref()?.until_ms.min(own_until);
+    if now >= until || e.written_at_ms > now.saturating_add(1000) {
+        return None;
+    }
+    let f = e.failure.as_ref()?;
     let details = OAuthDetails {
         status: f.status,
         error: f.error.clone(),
         error_description: f.error_description.clone(),
         error_uri: f.error_uri.clone(),
     };
-    let left = (f.until_ms - now_ms()) as f64 / 1000.0;
+    let left = (until - now) as f64 / 1000.0;
     let message = format!(
         "{} (another process got this answer; re-raised for {left:.1} s more by error_backoff instead of sending the same credentials again)",
         f.message
@@ -365,7 +402,7 @@ pub fn list_entries(cache: &str) -> Result<Vec<CacheEntry>, Error> {
     match backend_for(cache)? {
         Backend::File(f) => {
             let mut out = Vec::new();
-            for key in f.keys()? {
+            for key in f.keys()?.into_iter().filter(|k| !is_record(k)) {
                 if let Some(bytes) = f.load(&key)? {
                     out.push(summary(&key, &bytes));
                 }
@@ -374,7 +411,7 @@ pub fn list_entries(cache: &str) -> Result<Vec<CacheEntry>, Error> {
         }
         Backend::Redis(r) => crate::runtime::block_on(async move {
             let mut out = Vec::new();
-            for key in r.keys(timeout).await? {
+            for key in r.keys(timeout).await?.into_iter().filter(|k| !is_record(k)) {
                 if let Some(bytes) = r.load(&key, timeout).await? {
                     out.push(summary(&key, &bytes));
                 }
@@ -390,13 +427,12 @@ pub fn clear_entries(cache: &str, key: Option<&str>) -> Result<usize, Error> {
     match backend_for(cache)? {
         Backend::File(f) => {
             let keys = match key {
-                Some(k) => vec![k.to_owned()],
+                Some(k) => vec![k.to_owned(), backoff_key(k)],
                 None => f.keys()?,
             };
             let mut n = 0;
             for k in keys {
-                f.remove(&backoff_key(&k))?;
-                n += usize::from(f.remove(&k)?);
+                n += usize::from(f.remove(&k)? && !is_record(&k));
             }
             Ok(n)
         }
@@ -404,13 +440,12 @@ pub fn clear_entries(cache: &str, key: Option<&str>) -> Result<usize, Error> {
             let key = key.map(str::to_owned);
             crate::runtime::block_on(async move {
                 let keys = match key {
-                    Some(k) => vec![k],
+                    Some(k) => vec![backoff_key(&k), k],
                     None => r.keys(timeout).await?,
                 };
                 let mut n = 0;
                 for k in keys {
-                    r.remove(&backoff_key(&k), timeout).await?;
-                    n += usize::from(r.remove(&k, timeout).await?);
+                    n += usize::from(r.remove(&k, timeout).await? && !is_record(&k));
                 }
                 Ok(n)
             })?
