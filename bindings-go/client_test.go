@@ -254,7 +254,8 @@ func TestConfigJSON(t *testing.T) {
 
 // A Config printed with any verb (a log line, a panic message, a test failure) shows no secret.
 func TestConfigPrintsNoSecret(t *testing.T) {
-	secrets := []string{"Tw-go-cs-Q7v", "Tw-go-pw-K3m", "Tw-go-rt-Zr2", "Tw-go-cache-P4n", "Tw-go-hdr-W8x", "Tw-go-extra-M5t"}
+	secrets := []string{"Tw-go-cs-Q7v", "Tw-go-pw-K3m", "Tw-go-rt-Zr2", "Tw-go-cache-P4n", "Tw-go-hdr-W8x", "Tw-go-extra-M5t",
+		"Tw-go-redis-R3d", "Tw-go-proxy-X1y", "Tw-go-query-Q2w"}
 	var cfg Config
 	// A misspelled key is kept for New to report: its value may be a secret too.
 	if err := json.Unmarshal([]byte(`{"token_url":"https://idp.example/token","clientSecret":"Tw-go-misspelled-J9q"}`), &cfg); err != nil {
@@ -263,6 +264,8 @@ func TestConfigPrintsNoSecret(t *testing.T) {
 	secrets = append(secrets, "Tw-go-misspelled-J9q")
 	cfg.ClientID, cfg.ClientSecret, cfg.Password, cfg.RefreshToken, cfg.CacheSecret = "app", secrets[0], secrets[1], secrets[2], secrets[3]
 	cfg.Headers, cfg.Extra = map[string]string{"X-Api-Key": secrets[4]}, map[string]string{"client_assertion": secrets[5]}
+	cfg.Cache, cfg.Proxy = "redis://:"+secrets[6]+"@127.0.0.1:6379/0", "http://user:"+secrets[7]+"@proxy.example:3128"
+	cfg.Issuer = "https://idp.example/realms/r?key=" + secrets[8]
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 		for _, v := range []any{cfg, &cfg} {
 			out := fmt.Sprintf(verb, v)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -209,6 +210,10 @@ func (c Config) Format(f fmt.State, verb rune) {
 		}
 	}
 	r.Headers, r.Extra = redactValues(c.Headers), redactValues(c.Extra)
+	// URLs may carry credentials too: redis://:password@host, http://user:pass@proxy, ?key=….
+	for _, u := range []*string{&r.TokenURL, &r.Issuer, &r.BaseURL, &r.Proxy, &r.Cache} {
+		*u = redactURL(*u)
+	}
 	// Keys the fields do not hold may be misspelled secrets: only their number is shown.
 	r.passthrough = nil
 	var out string
@@ -224,6 +229,25 @@ func (c Config) Format(f fmt.State, verb rune) {
 		out += fmt.Sprintf(" (+%d other keys)", n)
 	}
 	_, _ = io.WriteString(f, out)
+}
+
+// redactURL hides a URL's user information and query; text that is not a URL with a scheme
+// (a bare "file:/dir", "memory") is kept.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		if strings.ContainsAny(raw, "@?") {
+			return "[redacted]"
+		}
+		return raw
+	}
+	if u.User != nil {
+		u.User = url.User("[redacted]")
+	}
+	if u.RawQuery != "" {
+		u.RawQuery = "[redacted]"
+	}
+	return u.String()
 }
 
 func redactValues(m map[string]string) map[string]string {

@@ -97,6 +97,14 @@ impl Front {
     }
 }
 
+/// Writes the test CA's certificate (PEM) to `path` (a temporary file renamed into place, so a
+/// reader never sees half of it).
+pub fn write_ca_to(path: &Path) -> std::io::Result<()> {
+    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+    std::fs::write(&tmp, &PKI.ca_pem)?;
+    std::fs::rename(&tmp, path)
+}
+
 /// Writes the test CA's certificate (PEM) into `dir` and returns its path.
 pub fn write_ca(dir: &Path) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;

@@ -77,6 +77,9 @@ fn parse_args() -> Result<Args, String> {
         if f.tls && f.ca_out.is_none() {
             return Err("front: --tls needs --ca-out FILE (where the test CA's PEM is written)".into());
         }
+        if args.port != 0 {
+            return Err("front: --port is not used (the front listens on a free port and prints it)".into());
+        }
         if f.tls && f.cut_after_bytes.is_some() {
             return Err("front: --tls and --cut-after-bytes cannot be combined".into());
         }
@@ -100,12 +103,7 @@ fn upstream_addr(url: &str) -> Result<std::net::SocketAddr, String> {
 fn run_front(rt: &tokio::runtime::Runtime, f: &FrontArgs, max: Duration) -> Result<(), String> {
     let upstream = upstream_addr(f.upstream.as_deref().unwrap_or_default())?;
     if let Some(path) = &f.ca_out {
-        let path = std::path::Path::new(path);
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-        let written = front::write_ca(dir).map_err(|e| format!("--ca-out: {e}"))?;
-        if written != path {
-            std::fs::rename(&written, path).map_err(|e| format!("--ca-out: {e}"))?;
-        }
+        front::write_ca_to(std::path::Path::new(path)).map_err(|e| format!("--ca-out {path}: {e}"))?;
     }
     let mode = front::Mode { tls: f.tls, cut_after_bytes: f.cut_after_bytes };
     rt.block_on(async {
