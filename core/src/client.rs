@@ -630,8 +630,8 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &self.inner.settings;
         f.debug_struct("Client")
-            .field("token_url", &s.token_url.as_ref().map(Url::as_str))
-            .field("issuer", &s.issuer.as_ref().map(Url::as_str))
+            .field("token_url", &s.token_url.as_ref().map(|u| crate::secret::shown_url(u.as_str())))
+            .field("issuer", &s.issuer.as_ref().map(|u| crate::secret::shown_url(u.as_str())))
             .field("grant", &s.grant.as_str())
             .field("client_id", &s.client_id)
             .field("username", &s.username)

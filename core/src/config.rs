@@ -171,11 +171,13 @@ pub struct Config {
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let keys = |m: &Option<BTreeMap<String, String>>| m.as_ref().map(|m| m.keys().cloned().collect::<Vec<_>>());
+        // URLs may carry credentials (`redis://:pw@host`, `?api_key=…`).
+        let url = |u: &Option<String>| u.as_deref().map(crate::secret::shown_url);
         f.debug_struct("Config")
-            .field("token_url", &self.token_url)
-            .field("issuer", &self.issuer)
+            .field("token_url", &url(&self.token_url))
+            .field("issuer", &url(&self.issuer))
             .field("preset", &self.preset)
-            .field("base_url", &self.base_url)
+            .field("base_url", &url(&self.base_url))
             .field("realm", &self.realm)
             .field("tenant", &self.tenant)
             .field("grant", &self.grant)
@@ -191,7 +193,7 @@ impl std::fmt::Debug for Config {
             .field("client_auth", &self.client_auth)
             .field("body", &self.body)
             .field("headers_keys", &keys(&self.headers))
-            .field("cache", &self.cache)
+            .field("cache", &url(&self.cache))
             .field("cache_key", &self.cache_key)
             .field("cache_secret", &self.cache_secret)
             .finish_non_exhaustive()

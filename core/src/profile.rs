@@ -233,19 +233,8 @@ fn redact(key: &str, value: &Value) -> Value {
         }
         Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), redact(key, v))).collect()),
         Value::Array(items) => Value::Array(items.iter().map(|v| redact(key, v)).collect()),
-        Value::String(s) => Value::String(redact_url_password(s)),
+        Value::String(s) => Value::String(crate::secret::shown_url(s)),
         other => other.clone(),
-    }
-}
-
-/// `redis://:pw@host` → `redis://:[redacted]@host`; other text unchanged.
-fn redact_url_password(text: &str) -> String {
-    match url::Url::parse(text) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some(REDACTED));
-            u.to_string().replace("%5Bredacted%5D", REDACTED)
-        }
-        _ => text.to_owned(),
     }
 }
 

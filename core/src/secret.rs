@@ -126,3 +126,33 @@ impl<'de> Deserialize<'de> for SecretSource {
         d.deserialize_any(V)
     }
 }
+
+/// A URL as it may be shown (a `Debug` print, `tokenwell profiles`): its password and query
+/// string, where credentials are sometimes put (`redis://:pw@host`, `?api_key=…`), become
+/// `[redacted]`. Text that is not a URL is returned unchanged.
+pub(crate) fn shown_url(text: &str) -> String {
+    match url::Url::parse(text) {
+        Ok(mut u) if u.password().is_some() || u.query().is_some() => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("[redacted]"));
+            }
+            if u.query().is_some() {
+                u.set_query(Some("[redacted]"));
+            }
+            u.to_string().replace("%5Bredacted%5D", "[redacted]")
+        }
+        _ => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod shown_url_tests {
+    #[test]
+    fn password_and_query_are_hidden() {
+        assert_eq!(super::shown_url("redis://:pw-1@h:6379/0"), "redis://:[redacted]@h:6379/0");
+        assert_eq!(super::shown_url("https://h/t?key=k-2"), "https://h/t?[redacted]");
+        assert_eq!(super::shown_url("https://h/t"), "https://h/t");
+        assert_eq!(super::shown_url("file:/dir"), "file:/dir");
+        assert_eq!(super::shown_url("memory"), "memory");
+    }
+}

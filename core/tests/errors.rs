@@ -159,6 +159,15 @@ async fn no_secret_or_token_in_any_display_or_debug() {
     assert_clean("Config Debug", &format!("{config:?}"), &secrets);
     let c = Client::new(config).unwrap();
     assert_clean("Client Debug", &format!("{c:?}"), &secrets);
+    // A key in the token URL's query (user information there is refused): not printed either.
+    let mut in_url = cfg.clone();
+    in_url["token_url"] = json!(format!("{}/token?api_key=zz-query-secret", ns.url));
+    let shown = Client::new(Config::from_value(in_url.clone()).unwrap()).unwrap();
+    assert_clean("Client Debug", &format!("{shown:?}"), &["zz-query-secret"]);
+    // Nor a Redis password in `cache` (a Config is printed before it is validated).
+    in_url["cache"] = json!("redis://:zz-redis-pw@127.0.0.1:6379/0");
+    let shown = Config::from_value(in_url).unwrap();
+    assert_clean("Config Debug", &format!("{shown:?}"), &["zz-query-secret", "zz-redis-pw"]);
     let errors = [c.token().await.unwrap_err(), c.token().await.unwrap_err()];
     for e in &errors {
         assert_clean("Error Display", &e.to_string(), &secrets);
