@@ -48,17 +48,20 @@ bench-build-python:
 	  && ../$(BENCH_VENV)/bin/pip install -q --disable-pip-version-check --force-reinstall --no-deps ../target/bench/wheels/tokenwell-*.whl \
 	  || { echo "bench: the Python wheel did not build: Python is pending"; ../$(BENCH_VENV)/bin/pip uninstall -q -y tokenwell || true; }
 
-# The Node package staged with its release addon under target/, so the bench never rewrites
-# bindings-node's own build outputs.
+# The Node package staged with its release addon under target/: napi writes the addon and its
+# generated loader (native.js, which is not in git) there, so the bench never rewrites
+# bindings-node's own build outputs and needs no earlier `make test-node`.
 bench-build-node:
 	@command -v node >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
 	cd bench/node-peers && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }
+	cd bindings-node && { [ -x node_modules/.bin/napi ] && [ ! package-lock.json -nt node_modules/.package-lock.json ] \
+	  || npm install --no-audit --no-fund --loglevel=error; }
 	rm -rf $(BENCH_NODE_PKG)
-	$(CARGO) build -q --release -p tokenwell-node \
-	  && mkdir -p $(BENCH_NODE_PKG) \
-	  && cp -r bindings-node/package.json bindings-node/index.js bindings-node/index.mjs bindings-node/native.js bindings-node/lib $(BENCH_NODE_PKG)/ \
-	  && strip --strip-unneeded -o $(BENCH_NODE_PKG)/tokenwell.linux-x64-gnu.node target/release/libtokenwell_node.so \
-	  || { echo "bench: the Node addon did not build: Node is pending"; rm -rf $(BENCH_NODE_PKG); }
+	mkdir -p $(BENCH_NODE_PKG) \
+	  && cp -r bindings-node/package.json bindings-node/index.js bindings-node/index.mjs bindings-node/lib $(BENCH_NODE_PKG)/ \
+	  && cd bindings-node && node_modules/.bin/napi build --platform --release --strip --js native.js --dts native.d.ts \
+	     --output-dir ../$(BENCH_NODE_PKG) >/dev/null \
+	  || { echo "bench: the Node addon did not build: Node is pending"; rm -rf ../$(BENCH_NODE_PKG); }
 
 # cgo does not track libtokenwell.a; its hash in a dummy -L keeps Go's build cache honest.
 bench-build-go:

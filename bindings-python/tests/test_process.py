@@ -64,6 +64,9 @@ def test_a_client_works_in_a_forked_child(ns: Namespace) -> None:
 
     assert run_in_child(child) == 0
     assert ns.stats()["total"] == 3
+    # The parent's connection is still open (kept for 4 s); the child opened its own.
+    parent_conn, *child_conns = [r["connection"] for r in ns.requests()]
+    assert parent_conn not in child_conns
     assert client.token().access_token == parent_token  # the parent's cache is its own
 
 

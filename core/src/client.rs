@@ -46,7 +46,6 @@ struct Inner {
     clock: Option<Arc<dyn Clock>>,
     /// Built on first use: building it loads the system's root certificates (milliseconds),
     /// which a process answered from a cache never needs.
-    http: std::sync::OnceLock<reqwest::Client>,
     /// The file or Redis cache, when configured.
     shared: Option<Shared>,
     leeway_ns: i64,
@@ -164,7 +163,6 @@ impl Client {
                 settings,
                 slot,
                 clock,
-                http: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -287,12 +285,10 @@ impl Inner {
         }
     }
 
-    fn http(&self) -> Result<&reqwest::Client, Error> {
-        if let Some(h) = self.http.get() {
-            return Ok(h);
-        }
-        let built = transport::http_client(&self.settings)?;
-        Ok(self.http.get_or_init(|| built))
+    /// The process's HTTP client for this configuration (looked up per request, not kept: after
+    /// a `fork()` the child must not use its parent's connections).
+    fn http(&self) -> Result<reqwest::Client, Error> {
+        transport::http_client(&self.settings)
     }
 
     /// A cold client whose file cache holds a fresh token takes it without starting the
@@ -547,7 +543,7 @@ impl Inner {
         let Some(issuer) = &s.issuer else {
             return Err(Error::config("token_url", "no token endpoint configured"));
         };
-        let d = crate::discovery::discover(self.http()?, s, issuer).await?;
+        let d = crate::discovery::discover(&self.http()?, s, issuer).await?;
         let auth = match (&d.auth_methods, s.client_auth_explicit, &s.client_secret) {
             (Some(methods), false, Some(_)) if !methods.iter().any(|m| m == "client_secret_post") => ClientAuth::Basic,
             _ => s.client_auth,
@@ -600,7 +596,7 @@ impl Inner {
         }
         tracing::debug!(grant = grant_type, url = %url, "tokenwell: requesting a token");
         let issued_at = self.now();
-        let body = transport::post_token(self.http()?, s, url, &fields, &headers, &secrets).await?;
+        let body = transport::post_token(&self.http()?, s, url, &fields, &headers, &secrets).await?;
         let token = Token::from_response(body, issued_at, s.default_lifetime, previous_refresh)?;
         tracing::debug!(
             grant = grant_type,

@@ -45,17 +45,44 @@ pub(crate) struct Answer {
     pub retry_after: Option<Duration>,
 }
 
-/// HTTP clients are shared process-wide between configurations that need the same one:
-/// building one loads the system's trust store, which costs more than a loopback token request.
-static HTTP: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, reqwest::Client>>> =
-    std::sync::LazyLock::new(Default::default);
+/// How long a connection to a token endpoint stays open after an answer, for the next request
+/// of the same burst: discovery then the token, or several clients of a process starting
+/// together, share one TCP (and TLS) handshake. Renewals, minutes apart, open a new connection.
+/// Below the 5 s after which Apache and Node servers close an idle connection, so a request is
+/// never sent on a connection the server is closing.
+pub(crate) const KEEP_IDLE: Duration = Duration::from_secs(4);
+
+/// HTTP clients are shared process-wide between configurations that need the same one: building
+/// one loads the system's trust store, which costs more than a loopback token request. They
+/// belong to the process that built them: a forked child builds its own, because the parent's
+/// open connections are served by tasks on threads the child does not have.
+type HttpClients = (u32, std::collections::HashMap<String, reqwest::Client>);
+static HTTP: std::sync::Mutex<Option<HttpClients>> = std::sync::Mutex::new(None);
 
 pub(crate) fn http_client(s: &Settings) -> Result<reqwest::Client, Error> {
-    if let Some(c) = crate::cache::lock(&HTTP).get(&s.http_key) {
-        return Ok(c.clone());
+    let pid = std::process::id();
+    {
+        let mut guard = crate::cache::lock(&HTTP);
+        match guard.as_mut() {
+            Some((owner, clients)) if *owner == pid => {
+                if let Some(c) = clients.get(&s.http_key) {
+                    return Ok(c.clone());
+                }
+            }
+            _ => {
+                // A forked child: the parent's clients are leaked, not dropped (their
+                // connections' tasks, and the runtime they ran on, are the parent's).
+                if let Some(parent) = guard.take() {
+                    std::mem::forget(parent);
+                }
+                *guard = Some((pid, Default::default()));
+            }
+        }
     }
     let built = build_http(s)?;
-    Ok(crate::cache::lock(&HTTP).entry(s.http_key.clone()).or_insert(built).clone())
+    let mut guard = crate::cache::lock(&HTTP);
+    let (_, clients) = guard.get_or_insert_with(|| (pid, Default::default()));
+    Ok(clients.entry(s.http_key.clone()).or_insert(built).clone())
 }
 
 fn build_http(s: &Settings) -> Result<reqwest::Client, Error> {
@@ -65,9 +92,8 @@ fn build_http(s: &Settings) -> Result<reqwest::Client, Error> {
         .redirect(reqwest::redirect::Policy::none())
         .timeout(s.timeout)
         .connect_timeout(s.connect_timeout)
-        // Token requests are rare (once per lifetime); pooled connections would outlive a
-        // fork() and go stale between renewals.
-        .pool_max_idle_per_host(0);
+        .pool_idle_timeout(KEEP_IDLE)
+        .pool_max_idle_per_host(4);
     for cert in &s.ca_certs {
         b = b.add_root_certificate(cert.clone());
     }

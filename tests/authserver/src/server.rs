@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -36,11 +36,17 @@ pub struct App {
     local: SocketAddr,
 }
 
-/// Per-connection switch: when set, the socket is closed with a TCP reset.
+/// Per-connection state: its number (recorded with each token request, so a test can tell a
+/// reused connection from a new one) and a switch that, when set, closes the socket with a TCP
+/// reset.
 #[derive(Default)]
 struct ConnCtl {
+    id: u64,
     reset: AtomicBool,
 }
+
+/// Connections accepted so far, by every server of the process (the next one's number).
+static CONNECTIONS: AtomicU64 = AtomicU64::new(1);
 
 /// The TCP stream, which on drop turns into a reset (SO_LINGER 0) when asked to.
 struct Killable {
@@ -115,7 +121,7 @@ pub async fn serve(listener: TcpListener, mut shutdown: tokio::sync::oneshot::Re
 }
 
 async fn connection(stream: TcpStream, app: Arc<App>) {
-    let ctl = Arc::new(ConnCtl::default());
+    let ctl = Arc::new(ConnCtl { id: CONNECTIONS.fetch_add(1, Ordering::Relaxed), ..ConnCtl::default() });
     let io = TokioIo::new(Killable { inner: stream, ctl: ctl.clone() });
     let svc = service_fn(move |req| handle(app.clone(), ctl.clone(), req));
     let _ = http1::Builder::new()
@@ -205,7 +211,8 @@ async fn token_request(
     req: TokenRequest,
     ctl: &ConnCtl,
 ) -> Result<Resp, Abort> {
-    let record = req.record();
+    let mut record = req.record();
+    record["connection"] = serde_json::Value::from(ctl.id);
     let grant = dialects::grant_of(&d, &req);
     let client = req.client_id();
     let (answer, delay_ms, _in_flight) = {
