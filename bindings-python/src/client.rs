@@ -4,8 +4,7 @@
 //! None, with the GIL released; `_notify` waits on the core's runtime for `token_async()`.
 
 use std::cell::RefCell;
-use std::panic::AssertUnwindSafe;
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -160,26 +159,25 @@ impl PyClient {
         if let Some(t) = self.client.try_token() {
             return self.mirror.wrap(py, t);
         }
-        let (tx, mut rx) = mpsc::channel();
-        spawn_wait(&self.client, move |r| {
-            let _ = tx.send(r);
-        })
-        .map_err(|e| to_pyerr(py, &e))?;
+        crate::logging::refresh(py);
+        // Polled on this thread with the GIL released; the renewal itself runs on tokenwell's
+        // runtime, so giving up here (Ctrl-C) never cancels it for the other callers.
+        let mut fut = self.client.token();
         loop {
             let (back, got, inside) = py.detach(move || {
-                let got = rx.recv_timeout(SIGNAL_POLL);
+                let got = catch_unwind(AssertUnwindSafe(|| tokenwell::runtime::wait_for(&mut fut, SIGNAL_POLL)))
+                    .unwrap_or_else(|_| Some(Err(panicked())));
                 // A daemon thread still waiting when the interpreter exits must not take the GIL.
                 let inside = crate::gate::enter().unwrap_or_else(|| crate::gate::park_forever());
-                (rx, got, inside)
+                (fut, got, inside)
             });
             drop(inside);
-            rx = back;
+            fut = back;
             match got {
-                Ok(Ok(t)) => return self.mirror.wrap(py, t),
-                Ok(Err(e)) => return Err(to_pyerr(py, &e)),
+                Some(Ok(t)) => return self.mirror.wrap(py, t),
+                Some(Err(e)) => return Err(to_pyerr(py, &e)),
                 // Ctrl-C gives up waiting; the shared fetch goes on for the other callers.
-                Err(RecvTimeoutError::Timeout) => py.check_signals()?,
-                Err(RecvTimeoutError::Disconnected) => return Err(to_pyerr(py, &panicked())),
+                None => py.check_signals()?,
             }
         }
     }
@@ -197,6 +195,7 @@ impl PyClient {
     /// Waits for a token on tokenwell's runtime, then calls `callback(token, None)` or
     /// `callback(None, exception)` from that thread (with the GIL).
     fn _notify(&self, py: Python<'_>, callback: Py<PyAny>) -> PyResult<()> {
+        crate::logging::refresh(py);
         let mirror = self.mirror.clone();
         spawn_wait(&self.client, move |result| {
             let _ = crate::gate::attach(|py| {

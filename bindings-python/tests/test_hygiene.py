@@ -93,3 +93,43 @@ def test_config_errors_do_not_echo_values() -> None:
     with pytest.raises(tokenwell.ConfigError) as info:
         tokenwell.Client(token_url="https://x/t", client_id="a", leeway="Tw-py-hyg-value-6")
     assert "Tw-py-hyg-value-6" not in str(info.value) + repr(info.value)
+
+
+class _Keep(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_the_logger_level_is_read_when_token_waits(ns: Namespace) -> None:
+    # Records below the `tokenwell` loggers' level are dropped on tokenwell's threads without the
+    # GIL; the level is read again whenever token() has to wait, so a level lowered since is seen.
+    setup_ns(ns)
+    logger = logging.getLogger("tokenwell")
+    keep, before = _Keep(), logger.level
+    logger.addHandler(keep)
+    try:
+        logger.setLevel(logging.WARNING)
+        c = client(ns, cache_key="py-hyg-level")
+        assert c.token().access_token
+        assert [r.levelno for r in keep.records if r.levelno < logging.WARNING] == []
+        logger.setLevel(logging.DEBUG)
+        c.invalidate()
+        assert c.token().access_token
+        debug = [r.getMessage() for r in keep.records if r.levelno == logging.DEBUG]
+        assert any(m.startswith("tokenwell: requesting a token") for m in debug), debug
+        # Warnings are handed over whatever the level was at the last wait.
+        logger.setLevel(logging.ERROR)
+        with pytest.raises(tokenwell.OAuthError):
+            client(ns, password="Tw-py-hyg-wrong-7", cache_key="py-hyg-level-wrong").token()
+        assert [r for r in keep.records if r.levelno == logging.WARNING] == []
+        logger.setLevel(logging.WARNING)
+        with pytest.raises(tokenwell.OAuthError):
+            client(ns, password="Tw-py-hyg-wrong-8", cache_key="py-hyg-level-wrong2").token()
+        assert any(r.levelno == logging.WARNING for r in keep.records)
+    finally:
+        logger.removeHandler(keep)
+        logger.setLevel(before)

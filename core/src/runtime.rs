@@ -52,3 +52,37 @@ where
     futures::executor::block_on(task)
         .map_err(|e| crate::Error::internal(format!("tokenwell: a background task failed: {e}")))
 }
+
+/// Waits on the calling thread for up to `limit` for `fut` (a [`crate::Client::token`] future),
+/// polling it there: `None` when it is not done yet, and another call goes on waiting. For
+/// bindings that must return now and then while they wait (Python checks for Ctrl-C). Dropping
+/// the future instead gives up waiting; the renewal goes on for the other callers.
+pub fn wait_for<F>(fut: &mut F, limit: std::time::Duration) -> Option<F::Output>
+where
+    F: std::future::Future + Unpin,
+{
+    use std::task::{Context, Poll, Wake, Waker};
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+        fn wake_by_ref(self: &std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Poll::Ready(out) = std::pin::Pin::new(&mut *fut).poll(&mut cx) {
+            return Some(out);
+        }
+        // A wake-up before the deadline (spurious or not) polls again.
+        let now = std::time::Instant::now();
+        if now >= deadline {
+            return None;
+        }
+        std::thread::park_timeout(deadline - now);
+    }
+}
