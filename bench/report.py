@@ -207,20 +207,6 @@ def parts_table(langs: list[tuple[str, dict[str, Any]]]) -> list[str]:
         f"{spread(p['new2'], 3)} | {spread(p['token2'], 3)} | {once:.2f} |",
         "",
     ]
-    if "token3" in p:
-        t3 = med(p["new3"]) + med(p["token3"])
-        out += [
-            "Without the kept connection: in the same processes, 4.5 s later (past the keep-alive), a third "
-            "client's build and first token on a new connection, beside the raw POST (reqwest) on a new "
-            "connection right after it: tokenwell's own cost per first token.",
-            "",
-            "| 3rd client: build | 3rd client: first token (new connection) | raw POST (new connection) | "
-            "build + first token ÷ raw POST |",
-            "|--:|--:|--:|--:|",
-            f"| {spread(p['new3'], 3)} | {spread(p['token3'], 3)} | {spread(p['raw'], 3)} | "
-            f"{t3 / med(p['raw']):.2f}× |",
-            "",
-        ]
     return out
 
 
@@ -338,9 +324,9 @@ def why(langs: list[tuple[str, dict[str, Any]]]) -> list[str]:
             "caller's thread to the runtime and back; the raw POST does none of that. Since the libraries run "
             "in turns, tokenwell's runtime threads and Rust HTTP code start each run cold in the CPU's caches "
             "after the other libraries' work, where the raw POST runs the language's own HTTP code that the "
-            "process (and the peers) use all along. In C the raw POST is libcurl, which answers a loopback "
-            "request faster than Rust's hyper: the Rust breakdown under section 2 shows tokenwell within a "
-            "few percent of a raw reqwest POST.")
+            "process (and the peers) use all along. In Go the client is also built and asked through cgo. These "
+            "figures move between runs by more than the 10 % margin (Go's was 0.77× in the run before this "
+            "one): compare them within a run.")
     node = dict(done).get("node")
     if node is not None:
         b, t = best_peer(node, "warm"), med(node["libs"]["tokenwell"]["warm"])
@@ -509,8 +495,7 @@ def render(meta: dict[str, Any], langs: list[tuple[str, dict[str, Any]]]) -> str
         "overhead ratio. tokenwell keeps a connection open for 4 s after an answer (so discovery and the token, "
         "or clients starting together, share one handshake), and the run before in the same process left one "
         "open: its warm-process figure is a request on a kept connection, as x/oauth2's is in Go (Go's HTTP "
-        "client keeps connections 90 s). The Rust breakdown below also times a first token on a new "
-        "connection.",
+        "client keeps connections 90 s).",
         "",
         *cold_table(langs),
         "",
