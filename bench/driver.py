@@ -26,7 +26,7 @@ SERVER_CORE, CLIENT_CORE = "0", "1"
 PROCS = 16
 # Runs of each child process for the cold-start and load-time rows (a Python or Node child takes
 # ~0.1-0.5 s).
-COLD_RUNS = 15
+COLD_RUNS = 25
 
 LANGS: dict[str, list[str]] = {
     "python": [str(ROOT / "target/bench-venv/bin/python"), str(ROOT / "bench/python/compare.py")],

@@ -95,12 +95,34 @@ func (c *Config) secrets() map[string]**SecretRef {
 		"refresh_token": &c.RefreshTokenFrom, "cache_secret": &c.CacheSecretFrom}
 }
 
+// needsRewrite reports whether MarshalJSON must add durations, secret references or
+// passed-through keys to the plain fields' JSON.
+func (c *Config) needsRewrite() bool {
+	if len(c.passthrough) > 0 {
+		return true
+	}
+	for _, d := range c.durations() {
+		if *d != nil {
+			return true
+		}
+	}
+	for _, ref := range c.secrets() {
+		if *ref != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // MarshalJSON writes DESIGN §2's JSON: durations as seconds, secret references as
 // {"env": …} / {"file": …}.
 func (c Config) MarshalJSON() ([]byte, error) {
 	base, err := json.Marshal(plain(c))
 	if err != nil {
 		return nil, err
+	}
+	if !c.needsRewrite() {
+		return base, nil // the common case (New's cost): nothing to add to the plain fields
 	}
 	m := map[string]json.RawMessage{}
 	if err := json.Unmarshal(base, &m); err != nil {

@@ -16,7 +16,6 @@ import "C"
 
 import (
 	"context"
-	"encoding/json"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -58,12 +57,11 @@ func (c *Client) warm() *Token {
 // New builds a client. Every configuration error is returned here, as a *Error with Code
 // CodeConfig and Key naming the key.
 func New(config Config) (*Client, error) {
-	text, err := json.Marshal(config)
+	// MarshalJSON itself, not json.Marshal, which would scan and compact its output again.
+	text, err := config.MarshalJSON()
 	if err != nil {
-		if e, ok := err.(*json.MarshalerError); ok {
-			if te, ok := e.Unwrap().(*Error); ok {
-				return nil, te
-			}
+		if te, ok := err.(*Error); ok {
+			return nil, te
 		}
 		return nil, &Error{Code: CodeConfig, Message: "tokenwell: the configuration cannot be encoded: " + err.Error()}
 	}
