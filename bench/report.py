@@ -325,8 +325,8 @@ def why(langs: list[tuple[str, dict[str, Any]]]) -> list[str]:
             "in turns, tokenwell's runtime threads and Rust HTTP code start each run cold in the CPU's caches "
             "after the other libraries' work, where the raw POST runs the language's own HTTP code that the "
             "process (and the peers) use all along. In Go the client is also built and asked through cgo. These "
-            "figures move between runs by more than the 10 % margin (Go's was 0.77× in the run before this "
-            "one): compare them within a run.")
+            "figures move between runs on this machine by more than the 10 % margin: compare them within a "
+            "run.")
     node = dict(done).get("node")
     if node is not None:
         b, t = best_peer(node, "warm"), med(node["libs"]["tokenwell"]["warm"])
