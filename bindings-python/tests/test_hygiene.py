@@ -121,15 +121,22 @@ def test_the_logger_level_is_read_when_token_waits(ns: Namespace) -> None:
         assert c.token().access_token
         debug = [r.getMessage() for r in keep.records if r.levelno == logging.DEBUG]
         assert any(m.startswith("tokenwell: requesting a token") for m in debug), debug
-        # Warnings are handed over whatever the level was at the last wait.
+        # Warnings are handed over whatever the level was at the last wait: the level read at a
+        # wait is ERROR, then lowered to WARNING; a refresh-ahead renewal started by a warm call
+        # (no wait, no new read) fails, and its warning arrives.
+        setup_ns(ns, expires_in=8)  # R at 4 s (leeway capped at half), A at 3 s
         logger.setLevel(logging.ERROR)
-        with pytest.raises(tokenwell.OAuthError):
-            client(ns, password="Tw-py-hyg-wrong-7", cache_key="py-hyg-level-wrong").token()
-        assert [r for r in keep.records if r.levelno == logging.WARNING] == []
+        c.invalidate()
+        assert c.token().access_token  # a wait: the level read is ERROR
         logger.setLevel(logging.WARNING)
-        with pytest.raises(tokenwell.OAuthError):
-            client(ns, password="Tw-py-hyg-wrong-8", cache_key="py-hyg-level-wrong2").token()
-        assert any(r.levelno == logging.WARNING for r in keep.records)
+        keep.records.clear()
+        ns.script({"status": 500, "body": "down", "content_type": "text/plain"})
+        time.sleep(3.2)  # past A, before R
+        assert c.token().access_token  # the cached token; starts the background renewal
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not any(r.levelno == logging.WARNING for r in keep.records):
+            time.sleep(0.02)
+        assert any(r.levelno == logging.WARNING for r in keep.records), [r.getMessage() for r in keep.records]
     finally:
         logger.removeHandler(keep)
         logger.setLevel(before)

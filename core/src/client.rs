@@ -44,8 +44,6 @@ struct Inner {
     slot: &'static Slot,
     /// `None` = the system clock, read without a virtual call.
     clock: Option<Arc<dyn Clock>>,
-    /// Built on first use: building it loads the system's root certificates (milliseconds),
-    /// which a process answered from a cache never needs.
     /// The file or Redis cache, when configured.
     shared: Option<Shared>,
     leeway_ns: i64,

@@ -70,8 +70,9 @@ pub(crate) fn http_client(s: &Settings) -> Result<reqwest::Client, Error> {
                 }
             }
             _ => {
-                // A forked child: the parent's clients are leaked, not dropped (their
-                // connections' tasks, and the runtime they ran on, are the parent's).
+                // The first call, or a forked child: the parent's clients are leaked, not
+                // dropped (their connections' tasks, and the runtime they ran on, are the
+                // parent's).
                 if let Some(parent) = guard.take() {
                     std::mem::forget(parent);
                 }
