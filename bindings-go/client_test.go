@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -249,6 +250,36 @@ func TestConfigJSON(t *testing.T) {
 	var e *Error
 	if !errors.As(err, &e) || e.Key != "client_secrte" || !strings.Contains(e.Message, "client_secret") {
 		t.Fatalf("unknown key: %v", err)
+	}
+}
+
+// Every field goes through MarshalJSON (written out by hand, without reflection) and back,
+// strings with quotes, backslashes, control characters and non-ASCII text included.
+func TestConfigJSONEveryField(t *testing.T) {
+	odd := "q\"b\\c\x01\n\t<&>é€😀\u2028"
+	cfg := Config{TokenURL: "https://idp.example/t?a=1&b=" + odd, Issuer: "i" + odd, Preset: "p", BaseURL: "b", Realm: "r",
+		Tenant: "t", Grant: "password", ClientID: "id" + odd, ClientSecret: "cs" + odd, Username: "u", Password: "pw" + odd,
+		RefreshToken: "rt", Scope: "a b", Audience: "aud", Resource: "res", Extra: map[string]string{"z": "1", "a" + odd: odd},
+		ClientAuth: "basic", Body: "json", SendGrantType: Bool(true), UseRefreshToken: Bool(false), Leeway: Duration(90 * time.Second),
+		RefreshAhead: Duration(0), ErrorBackoff: Duration(250 * time.Millisecond), DefaultLifetime: Duration(time.Hour),
+		Timeout: Duration(1500 * time.Millisecond), ConnectTimeout: Duration(2 * time.Second), Retries: Int(3), CAFile: "/ca.pem",
+		Proxy: "http://proxy:3128", AllowHTTP: true, Headers: map[string]string{"X-B": "2", "X-A": odd}, Cache: "file:/tmp/x",
+		CacheKey: "k", CacheSecret: "s"}
+	data, err := cfg.MarshalJSON()
+	if err != nil || !json.Valid(data) {
+		t.Fatalf("MarshalJSON: %v, valid %v: %s", err, json.Valid(data), data)
+	}
+	var back Config
+	if err := json.Unmarshal(data, &back); err != nil || !reflect.DeepEqual(back, cfg) {
+		t.Fatalf("round trip: %v\n got %+v\nwant %+v", err, back, cfg)
+	}
+	if data, _ := (Config{}).MarshalJSON(); string(data) != "{}" {
+		t.Fatalf("empty Config: %s", data)
+	}
+	// Bytes that are not UTF-8 become U+FFFD, as encoding/json writes them.
+	data, _ = Config{Realm: "a\xffb"}.MarshalJSON()
+	if string(data) != `{"realm":"a\ufffdb"}` {
+		t.Fatalf("invalid UTF-8: %s", data)
 	}
 }
 

@@ -8,8 +8,10 @@ import (
 	"math"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Config is DESIGN §2's configuration; the json tags are its keys. Zero values mean "not
@@ -79,11 +81,7 @@ func Bool(v bool) *bool                       { return &v }
 func Int(v int) *int                          { return &v }
 func Duration(d time.Duration) *time.Duration { return &d }
 
-// The Config fields kept out of the generic JSON encoding.
-var durationKeys = []string{"leeway", "refresh_ahead", "error_backoff", "default_lifetime", "timeout", "connect_timeout"}
-var secretKeys = []string{"client_secret", "password", "refresh_token", "cache_secret"}
-
-type plain Config // Config without its methods, for the standard encoding of the simple fields
+type plain Config // Config without its methods: the standard decoding of the simple fields, and printing
 
 func (c *Config) durations() map[string]**time.Duration {
 	return map[string]**time.Duration{"leeway": &c.Leeway, "refresh_ahead": &c.RefreshAhead, "error_backoff": &c.ErrorBackoff,
@@ -95,16 +93,11 @@ func (c *Config) secrets() map[string]**SecretRef {
 		"refresh_token": &c.RefreshTokenFrom, "cache_secret": &c.CacheSecretFrom}
 }
 
-// needsRewrite reports whether MarshalJSON must add durations, secret references or
-// passed-through keys to the plain fields' JSON.
+// needsRewrite reports whether MarshalJSON must add secret references or passed-through keys
+// to the fields' JSON.
 func (c *Config) needsRewrite() bool {
 	if len(c.passthrough) > 0 {
 		return true
-	}
-	for _, d := range c.durations() {
-		if *d != nil {
-			return true
-		}
 	}
 	for _, ref := range c.secrets() {
 		if *ref != nil {
@@ -114,24 +107,126 @@ func (c *Config) needsRewrite() bool {
 	return false
 }
 
+// appendFields writes the fields of c as a JSON object: the json tags' keys, empty values
+// left out, durations in seconds. Written out rather than by encoding/json: its first use in a
+// process builds the type's encoder by reflection, ~70 µs of a new program's first token, and
+// New runs it for every client.
+func (c *Config) appendFields(b []byte) []byte {
+	b = append(b, '{')
+	first := true
+	key := func(k string) {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"')
+		b = append(b, k...)
+		b = append(b, '"', ':')
+	}
+	for _, f := range [...]struct {
+		k string
+		v *string
+	}{{"token_url", &c.TokenURL}, {"issuer", &c.Issuer}, {"preset", &c.Preset}, {"base_url", &c.BaseURL},
+		{"realm", &c.Realm}, {"tenant", &c.Tenant}, {"grant", &c.Grant}, {"client_id", &c.ClientID},
+		{"client_secret", &c.ClientSecret}, {"username", &c.Username}, {"password", &c.Password},
+		{"refresh_token", &c.RefreshToken}, {"scope", &c.Scope}, {"audience", &c.Audience},
+		{"resource", &c.Resource}, {"client_auth", &c.ClientAuth}, {"body", &c.Body}, {"ca_file", &c.CAFile},
+		{"proxy", &c.Proxy}, {"cache", &c.Cache}, {"cache_key", &c.CacheKey}, {"cache_secret", &c.CacheSecret}} {
+		if *f.v != "" {
+			key(f.k)
+			b = appendJSONString(b, *f.v)
+		}
+	}
+	for _, f := range [...]struct {
+		k string
+		v map[string]string
+	}{{"extra", c.Extra}, {"headers", c.Headers}} {
+		if len(f.v) == 0 {
+			continue
+		}
+		key(f.k)
+		names := make([]string, 0, len(f.v))
+		for n := range f.v {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for i, n := range names {
+			b = append(b, "{,"[min(i, 1)])
+			b = appendJSONString(b, n)
+			b = append(b, ':')
+			b = appendJSONString(b, f.v[n])
+		}
+		b = append(b, '}')
+	}
+	for _, f := range [...]struct {
+		k string
+		v *bool
+	}{{"send_grant_type", c.SendGrantType}, {"use_refresh_token", c.UseRefreshToken}} {
+		if f.v != nil {
+			key(f.k)
+			b = strconv.AppendBool(b, *f.v)
+		}
+	}
+	if c.AllowHTTP {
+		key("allow_http")
+		b = append(b, "true"...)
+	}
+	if c.Retries != nil {
+		key("retries")
+		b = strconv.AppendInt(b, int64(*c.Retries), 10)
+	}
+	for _, f := range [...]struct {
+		k string
+		v *time.Duration
+	}{{"leeway", c.Leeway}, {"refresh_ahead", c.RefreshAhead}, {"error_backoff", c.ErrorBackoff},
+		{"default_lifetime", c.DefaultLifetime}, {"timeout", c.Timeout}, {"connect_timeout", c.ConnectTimeout}} {
+		if f.v != nil {
+			key(f.k)
+			b = strconv.AppendFloat(b, f.v.Seconds(), 'g', -1, 64)
+		}
+	}
+	return append(b, '}')
+}
+
+// appendJSONString writes s as a JSON string; bytes that are not UTF-8 become U+FFFD, as
+// encoding/json writes them.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		case c < utf8.RuneSelf:
+			b = append(b, c)
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				b = append(b, `\ufffd`...)
+			} else {
+				b = append(b, s[i:i+size]...)
+			}
+			i += size
+			continue
+		}
+		i++
+	}
+	return append(b, '"')
+}
+
 // MarshalJSON writes DESIGN §2's JSON: durations as seconds, secret references as
 // {"env": …} / {"file": …}.
 func (c Config) MarshalJSON() ([]byte, error) {
-	base, err := json.Marshal(plain(c))
-	if err != nil {
-		return nil, err
-	}
+	base := c.appendFields(make([]byte, 0, 256))
 	if !c.needsRewrite() {
-		return base, nil // the common case (New's cost): nothing to add to the plain fields
+		return base, nil // the common case (New's cost): nothing to add to the fields
 	}
 	m := map[string]json.RawMessage{}
 	if err := json.Unmarshal(base, &m); err != nil {
 		return nil, err
-	}
-	for key, d := range c.durations() {
-		if *d != nil {
-			m[key] = json.RawMessage(fmt.Sprintf("%g", (*d).Seconds()))
-		}
 	}
 	for key, ref := range c.secrets() {
 		if *ref == nil {
