@@ -89,6 +89,23 @@ test('a token past its renewal point is renewed, with the refresh token when the
   assert.deepEqual(grants, ['password', 'refresh_token'])
 })
 
+test('token() itself notices the renewal point and a change made through another client', async () => {
+  // No cachedToken() in between: token() reads the mirror words on its own (with plain loads).
+  const server = namespace('token-reads')
+  await prepare(server, { expires_in: 2 })
+  const a = new Client({ ...cc(server), refreshAhead: 0 }) // renewal point R = 1 s
+  const b = new Client({ ...cc(server), refreshAhead: 0 })
+  const t1 = await a.token()
+  assert.equal(await a.token(), t1)
+  await sleep(1100)
+  const t2 = await a.token()
+  assert.notEqual(t2.accessToken, t1.accessToken, 'renewed past R')
+  b.invalidate()
+  const t3 = await a.token()
+  assert.notEqual(t3.accessToken, t2.accessToken, 'invalidated through b')
+  assert.equal((await stats(server)).total, 3)
+})
+
 test('refresh-ahead: between A and R the cached token is returned and one renewal starts', async () => {
   const server = namespace('ahead')
   await prepare(server, { expires_in: 2 })
