@@ -311,8 +311,8 @@ def why(langs: list[tuple[str, dict[str, Any]]]) -> list[str]:
             "on its own runtime (two worker threads, so a caller that gives up never cancels a renewal others "
             "wait for) through a Rust HTTP stack, and a new process pays for that once:" + once + ". That is "
             "thread creation, the process's HTTP client (its TLS configuration is built even for an `http://` "
-            "URL), the first run of code and data (page faults, CPU feature detection) and the threads' "
-            "teardown at exit. Later clients of the same process pay none of it (the warm-process column)." + extra)
+            "URL), the first run of code and data (page faults) and the threads' teardown at exit. Later "
+            "clients of the same process pay none of it (the warm-process column)." + extra)
     slow_first = [(n, r) for n, r in done
                   if med(r["libs"]["tokenwell"]["first_ms"]) > 1.1 * med(r["libs"][RAW]["first_ms"])]
     if slow_first:
