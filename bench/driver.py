@@ -32,7 +32,7 @@ LANGS: dict[str, list[str]] = {
     "python": [str(ROOT / "target/bench-venv/bin/python"), str(ROOT / "bench/python/compare.py")],
     "node": ["node", str(ROOT / "bench/node-peers/compare.mjs")],
     "go": [str(ROOT / "target/bench/bin/compare-go")],
-    "rust": [str(ROOT / "target/bench-rust/release/compare")],
+    "rust": [str(ROOT / "target/bench/bin/compare-rust")],
     "c": [str(ROOT / "target/bench/bin/compare-c")],
 }
 
