@@ -428,6 +428,9 @@ def render(meta: dict[str, Any], langs: list[tuple[str, dict[str, Any]]]) -> str
         f"- Machine: {meta['cpu']}, {meta['cores']} cores, {meta['mem_gib']} GiB, {meta['os']}, Linux {meta['kernel']}.",
         f"- Pinning: {meta['server']} (`taskset`), both under `{meta.get('nice', 'nice -n 0')}`. Every client "
         "process, its threads and its child processes share core 1.",
+        "- Installed: the wheel through pip, libtokenwell through `make install` (the C program linked with "
+        "`pkg-config`), the compiled programs copied with `install`: nothing runs from the file its linker "
+        "just wrote (bench/README.md says why).",
         f"- Load: the machine was shared with other builders during the run. Load average (1/5/15 min) "
         f"before: {la(meta['load_before'])}; after each language: {per_lang}; at the end: {la(meta['load_after'])}. "
         "Timings on a loaded 2-core machine are noisy: medians of repeats are shown with min–max.",
