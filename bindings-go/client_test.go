@@ -265,6 +265,14 @@ func TestConfigJSONEveryField(t *testing.T) {
 		Timeout: Duration(1500 * time.Millisecond), ConnectTimeout: Duration(2 * time.Second), Retries: Int(3), CAFile: "/ca.pem",
 		Proxy: "http://proxy:3128", AllowHTTP: true, Headers: map[string]string{"X-B": "2", "X-A": odd}, Cache: "file:/tmp/x",
 		CacheKey: "k", CacheSecret: "s"}
+	// Every field with a JSON key is set above: a field added to Config and missed by
+	// MarshalJSON fails here instead of round-tripping as zero on both sides.
+	typ, val := reflect.TypeOf(cfg), reflect.ValueOf(cfg)
+	for i := 0; i < typ.NumField(); i++ {
+		if f := typ.Field(i); f.IsExported() && f.Tag.Get("json") != "-" && val.Field(i).IsZero() {
+			t.Fatalf("TestConfigJSONEveryField does not set Config.%s", f.Name)
+		}
+	}
 	data, err := cfg.MarshalJSON()
 	if err != nil || !json.Valid(data) {
 		t.Fatalf("MarshalJSON: %v, valid %v: %s", err, json.Valid(data), data)

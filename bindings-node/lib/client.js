@@ -5,8 +5,9 @@
 // (zeroed by native code when the token's fresh-until instant passes). So a warm `token()` or
 // `cachedToken()` neither crosses into native code nor reads the clock; the rest is the core's.
 // The memory changes under JS, and the JIT may keep a plain typed-array load in a register
-// across the iterations of a synchronous loop: `cachedToken()` reads with `Atomics.load`.
-// `token()`'s answer is awaited, which ends any such reuse, so it reads plainly (see there).
+// across the iterations of a synchronous loop: `cachedToken()`, which such a loop may spin on,
+// reads with `Atomics.load`. `token()`'s answer can only be read by awaiting it, so it reads
+// plainly (see there).
 
 const { inspect } = require('node:util')
 const { endianness } = require('node:os')
@@ -180,10 +181,13 @@ class Client {
    * @returns {Promise<Token>}
    */
   token() {
-    // Plain loads (two Atomics.load cost ~8 ns of a ~48 ns awaited call). Its caller awaits the
-    // answer, and no value read before an await is reused after it. A synchronous loop that
-    // calls token() without awaiting could at worst be handed the token it already holds past
-    // its fresh-until instant, which still lies a leeway before the expiry.
+    // Plain loads (two Atomics.load cost ~8 ns of a ~48 ns awaited call). A caller reads the
+    // token only by awaiting the promise, and a value loaded before an await is loaded again
+    // after it, so every awaited call sees the words as they are. Only a synchronous loop that
+    // collects token() promises without awaiting could, if the JIT kept a load in a register,
+    // get for its whole length the token it started with, even past a renewal point or an
+    // invalidation made on another thread meanwhile: the same answer as if the loop had run
+    // just before that change.
     if (this.#view[LOW] === this.#gen && this.#word[0] === this.#epoch) {
       return this.#ready
     }
