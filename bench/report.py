@@ -88,21 +88,22 @@ def warm_table(langs: list[tuple[str, dict[str, Any]]]) -> list[str]:
 
 
 def cold_table(langs: list[tuple[str, dict[str, Any]]]) -> list[str]:
-    out = ["| language | library | process start → first token, wall ms | CPU ms | ÷ raw POST (wall) | "
-           "first token in a warm process, ms | ÷ raw POST |", "|---|---|--:|--:|--:|--:|--:|"]
+    out = ["| language | library | process start → first token, wall ms | ÷ raw POST | to exit, ms | ÷ raw POST | "
+           "CPU ms | first token in a warm process, ms | ÷ raw POST |", "|---|---|--:|--:|--:|--:|--:|--:|--:|"]
     for name, res in langs:
         if "libs" not in res:
-            out.append(f"| {label(name, res)} | *pending* | | | | | |")
+            out.append(f"| {label(name, res)} | *pending* | | | | | | | |")
             continue
         raw = res["libs"].get(RAW, {})
-        rc, rf = med(raw.get("cold_ms")), med(raw.get("first_ms"))
+        rc, rx, rf = med(raw.get("cold_ms")), med(raw.get("cold_exit_ms")), med(raw.get("first_ms"))
         for lib in res["order"]:
             r = res["libs"][lib]
             if "first_ms" not in r:
                 continue
             out.append(f"| {label(name, res)} | {bold(lib, lib)} | {spread(r.get('cold_ms'))} | "
-                       f"{med(r.get('cold_cpu_ms')):,.1f} | "
-                       f"{bold(lib, ratio(med(r.get('cold_ms')) / rc))} | {spread(r['first_ms'], 2)} | "
+                       f"{bold(lib, ratio(med(r.get('cold_ms')) / rc))} | {med(r.get('cold_exit_ms')):,.2f} | "
+                       f"{ratio(med(r.get('cold_exit_ms')) / rx)} | {med(r.get('cold_cpu_ms')):,.1f} | "
+                       f"{spread(r['first_ms'], 2)} | "
                        f"{bold(lib, ratio(med(r['first_ms']) / rf))} |")
     return out
 
@@ -200,7 +201,7 @@ def parts_table(langs: list[tuple[str, dict[str, Any]]]) -> list[str]:
         "opens a connection; the second, right after, pays only its configuration and the request, on the "
         "connection the first one left open (kept 4 s).",
         "",
-        "| runtime start (2 worker threads) | 1st client: build | 1st client: first token | "
+        "| runtime start (its thread) | 1st client: build | 1st client: first token | "
         "2nd client: build | 2nd client: first token | one-time cost (runtime + 1st − 2nd) |",
         "|--:|--:|--:|--:|--:|--:|",
         f"| {spread(p['runtime'], 3)} | {spread(p['new1'], 3)} | {spread(p['token1'], 3)} | "
@@ -308,8 +309,8 @@ def why(langs: list[tuple[str, dict[str, Any]]]) -> list[str]:
         extra = "".join(notes.get(s.split(":")[0], "") for s in slow_start)
         out.append(
             "- **Process start → first token** (" + "; ".join(slow_start) + "). tokenwell runs every token request "
-            "on its own runtime (two worker threads, so a caller that gives up never cancels a renewal others "
-            "wait for) through a Rust HTTP stack, and a new process pays for that once:" + once + ". That is "
+            "on its own runtime (a thread of its own, two in Python, so a caller that gives up never cancels a "
+            "renewal others wait for) through a Rust HTTP stack, and a new process pays for that once:" + once + ". That is "
             "thread creation, the process's HTTP client (its TLS configuration is built even for an `http://` "
             "URL), the first run of code and data (page faults) and the threads' teardown at exit. Later "
             "clients of the same process pay none of it (the warm-process column)." + extra)
@@ -407,9 +408,15 @@ def versions(langs: list[tuple[str, dict[str, Any]]]) -> list[str]:
     return out
 
 
-def runs(langs: list[tuple[str, dict[str, Any]]], key: str) -> int:
-    """How many runs tokenwell's row of `key` has (the same for every row of a run)."""
-    return max((len(r["libs"]["tokenwell"].get(key) or []) for _, r in langs if "libs" in r), default=0)
+def runs(langs: list[tuple[str, dict[str, Any]]], key: str) -> str:
+    """How many runs tokenwell's rows of `key` have (the same for every row of a language)."""
+    by_count: dict[int, list[str]] = {}
+    for name, r in langs:
+        if "libs" in r:
+            by_count.setdefault(len(r["libs"]["tokenwell"].get(key) or []), []).append(label(name, r))
+    if len(by_count) <= 1:
+        return str(next(iter(by_count), 0))
+    return "; ".join(f"{n} for {', '.join(names)}" for n, names in sorted(by_count.items()))
 
 
 def render(meta: dict[str, Any], langs: list[tuple[str, dict[str, Any]]]) -> str:
@@ -490,8 +497,11 @@ def render(meta: dict[str, Any], langs: list[tuple[str, dict[str, Any]]]) -> str
         "## 2. Cold start",
         "",
         "*Process start → first token*: a fresh process imports the library, builds a client, gets one token "
-        f"and exits, timed from spawn to exit by the driver ({runs(langs, 'cold_ms')} runs; the libraries take "
-        "turns, run by run, so the machine's changing load reaches each alike). *First token in a warm "
+        "and exits; the driver times it from spawn to the line `ok` the process prints holding its token, and "
+        f"to its exit ({runs(langs, 'cold_ms')} runs; the libraries take turns, run by run, so the machine's "
+        "changing load reaches each alike). The process is started directly, its core and priority set "
+        "before it executes its program (not through `nice` and `taskset`, whose own start would be timed "
+        "with it). *CPU ms*: user + system time of the whole process. *First token in a warm "
         "process*: in a running process, a new client on a fresh namespace, to its first token "
         f"({runs(langs, 'first_ms')} runs, in turns as well). Both "
         "beside the raw HTTP POST in the same language (a new connection, no cache); *÷ raw POST* is the "
