@@ -95,14 +95,14 @@ def cold_table(langs: list[tuple[str, dict[str, Any]]]) -> list[str]:
             out.append(f"| {label(name, res)} | *pending* | | | | | | | |")
             continue
         raw = res["libs"].get(RAW, {})
-        rc, rx, rf = med(raw.get("cold_ms")), med(raw.get("cold_exit_ms")), med(raw.get("first_ms"))
+        rc, rx, rf = med(raw.get("start_token_ms")), med(raw.get("start_exit_ms")), med(raw.get("first_ms"))
         for lib in res["order"]:
             r = res["libs"][lib]
             if "first_ms" not in r:
                 continue
-            out.append(f"| {label(name, res)} | {bold(lib, lib)} | {spread(r.get('cold_ms'))} | "
-                       f"{bold(lib, ratio(med(r.get('cold_ms')) / rc))} | {med(r.get('cold_exit_ms')):,.2f} | "
-                       f"{ratio(med(r.get('cold_exit_ms')) / rx)} | {med(r.get('cold_cpu_ms')):,.1f} | "
+            out.append(f"| {label(name, res)} | {bold(lib, lib)} | {spread(r.get('start_token_ms'))} | "
+                       f"{bold(lib, ratio(med(r.get('start_token_ms')) / rc))} | {spread(r.get('start_exit_ms'))} | "
+                       f"{ratio(med(r.get('start_exit_ms')) / rx)} | {spread(r.get('start_cpu_ms'))} | "
                        f"{spread(r['first_ms'], 2)} | "
                        f"{bold(lib, ratio(med(r['first_ms']) / rf))} |")
     return out
@@ -201,7 +201,7 @@ def parts_table(langs: list[tuple[str, dict[str, Any]]]) -> list[str]:
         "opens a connection; the second, right after, pays only its configuration and the request, on the "
         "connection the first one left open (kept 4 s).",
         "",
-        "| runtime start (its thread) | 1st client: build | 1st client: first token | "
+        "| runtime start (2 worker threads) | 1st client: build | 1st client: first token | "
         "2nd client: build | 2nd client: first token | one-time cost (runtime + 1st − 2nd) |",
         "|--:|--:|--:|--:|--:|--:|",
         f"| {spread(p['runtime'], 3)} | {spread(p['new1'], 3)} | {spread(p['token1'], 3)} | "
@@ -236,9 +236,13 @@ def targets(langs: list[tuple[str, dict[str, Any]]]) -> list[str]:
         # Three decimals: a ratio of 1.104 must not read as a missed 1.10.
         row("cold overhead ≤ 1.1× the raw POST (warm process)", lang,
             f"{med(tw['first_ms']):.2f} ms vs {med(raw['first_ms']):.2f} ms: {f:.3f}×", f <= 1.1)
-        c = med(tw["cold_ms"]) / med(raw["cold_ms"])
-        row("cold overhead ≤ 1.1× the raw POST (process start)", lang,
-            f"{med(tw['cold_ms']):.2f} ms vs {med(raw['cold_ms']):.2f} ms: {c:.3f}×", c <= 1.1)
+        if "start_token_ms" in tw and "start_token_ms" in raw:
+            c = med(tw["start_token_ms"]) / med(raw["start_token_ms"])
+            row("cold overhead ≤ 1.1× the raw POST (process start)", lang,
+                f"{med(tw['start_token_ms']):.2f} ms vs {med(raw['start_token_ms']):.2f} ms: {c:.3f}×", c <= 1.1)
+        else:  # a results file an older harness wrote (timed through nice and taskset, to exit)
+            row("cold overhead ≤ 1.1× the raw POST (process start)", lang,
+                "not measured: this language's results file predates the harness; measure it again", False)
         h = (tw["herd64"]["requests"], tw["herd1000"]["requests"])
         row("exactly one request, herd of 64 / 1000", lang, f"{h[0]} / {h[1]}", h == (1, 1))
         p = tw["procs16"]["requests"]
@@ -285,9 +289,10 @@ def why(langs: list[tuple[str, dict[str, Any]]]) -> list[str]:
     slow_start = []
     for name, res in done:
         tw, raw, bare = res["libs"]["tokenwell"], res["libs"][RAW], res["bare"]
-        if med(tw["cold_ms"]) > 1.1 * med(raw["cold_ms"]):
-            slow_start.append(f"{label(name, res)}: {med(tw['cold_ms']) - med(raw['cold_ms']):.2f} ms over the raw "
-                              f"POST where ≤ 1.1× allows {0.1 * med(raw['cold_ms']):.2f} ms (a bare process: "
+        if med(tw.get("start_token_ms")) > 1.1 * med(raw.get("start_token_ms")):
+            slow_start.append(f"{label(name, res)}: {med(tw['start_token_ms']) - med(raw['start_token_ms']):.2f} ms "
+                              f"over the raw POST where ≤ 1.1× allows {0.1 * med(raw['start_token_ms']):.2f} ms "
+                              "(a bare process, start to exit: "
                               f"{med(bare['start_ms']):.1f} ms)")
     if slow_start:
         p = dict(done).get("rust", {}).get("parts")
@@ -309,11 +314,11 @@ def why(langs: list[tuple[str, dict[str, Any]]]) -> list[str]:
         extra = "".join(notes.get(s.split(":")[0], "") for s in slow_start)
         out.append(
             "- **Process start → first token** (" + "; ".join(slow_start) + "). tokenwell runs every token request "
-            "on its own runtime (a thread of its own, two in Python, so a caller that gives up never cancels a "
-            "renewal others wait for) through a Rust HTTP stack, and a new process pays for that once:" + once + ". That is "
-            "thread creation, the process's HTTP client (its TLS configuration is built even for an `http://` "
-            "URL), the first run of code and data (page faults) and the threads' teardown at exit. Later "
-            "clients of the same process pay none of it (the warm-process column)." + extra)
+            "on its own runtime (two worker threads, so a caller that gives up never cancels a renewal others "
+            "wait for) through a Rust HTTP stack, and a new process pays for that once before its first token:" + once
+            + ". That is thread creation, the process's HTTP client (its TLS configuration is built even for an "
+            "`http://` URL) and the first run of code and data (page faults: most of it). Later clients of the "
+            "same process pay none of it (the warm-process column)." + extra)
     slow_first = [(n, r) for n, r in done
                   if med(r["libs"]["tokenwell"]["first_ms"]) > 1.1 * med(r["libs"][RAW]["first_ms"])]
     if slow_first:
@@ -433,8 +438,9 @@ def render(meta: dict[str, Any], langs: list[tuple[str, dict[str, Any]]]) -> str
         f"- Date: {meta['date']}{' (QUICK run: small repeat counts)' if meta.get('quick') else ''}; "
         f"commit {meta['commit']}{' with uncommitted changes' if meta.get('dirty') else ''}; {meta['seconds']} s of measuring.",
         f"- Machine: {meta['cpu']}, {meta['cores']} cores, {meta['mem_gib']} GiB, {meta['os']}, Linux {meta['kernel']}.",
-        f"- Pinning: {meta['server']} (`taskset`), both under `{meta.get('nice', 'nice -n 0')}`. Every client "
-        "process, its threads and its child processes share core 1.",
+        f"- Pinning: {meta['server']} (`taskset`), both under `{meta.get('nice', 'nice -n 0')}` (the timed "
+        "processes of section 2 get the same core and priority from the driver, without those two programs). "
+        "Every client process, its threads and its child processes share core 1.",
         "- Installed: the wheel through pip, libtokenwell through `make install` (the C program linked with "
         "`pkg-config`), the compiled programs copied with `install`: nothing runs from the file its linker "
         "just wrote (bench/README.md says why).",
@@ -498,10 +504,11 @@ def render(meta: dict[str, Any], langs: list[tuple[str, dict[str, Any]]]) -> str
         "",
         "*Process start → first token*: a fresh process imports the library, builds a client, gets one token "
         "and exits; the driver times it from spawn to the line `ok` the process prints holding its token, and "
-        f"to its exit ({runs(langs, 'cold_ms')} runs; the libraries take turns, run by run, so the machine's "
-        "changing load reaches each alike). The process is started directly, its core and priority set "
-        "before it executes its program (not through `nice` and `taskset`, whose own start would be timed "
-        "with it). *CPU ms*: user + system time of the whole process. *First token in a warm "
+        f"to its exit ({runs(langs, 'start_token_ms')} runs; the libraries take turns, run by run, so the machine's "
+        "changing load reaches each alike). The driver starts the process itself (`posix_spawn`), which "
+        "inherits the client core and the raised priority the driver takes for the spawn and leaves right "
+        "after: through `nice` and `taskset`, those programs' own start (~1.6 ms) would be timed too. "
+        "*CPU ms*: user + system time of the whole process. *First token in a warm "
         "process*: in a running process, a new client on a fresh namespace, to its first token "
         f"({runs(langs, 'first_ms')} runs, in turns as well). Both "
         "beside the raw HTTP POST in the same language (a new connection, no cache); *÷ raw POST* is the "

@@ -64,8 +64,10 @@ impl FreshWord {
         if t.running {
             WAKE.notify_one();
         } else {
-            t.running = true;
+            // Marked running once the task exists: if the runtime cannot start (a panic, caught at
+            // the boundary), the next arm tries again instead of trusting a task that never ran.
             tokenwell::runtime::handle().spawn(expire());
+            t.running = true;
         }
         epoch
     }

@@ -213,18 +213,26 @@ impl PyClient {
 
     /// Drops the cached access token (a resource server answered 401); the refresh token stays.
     /// Every client with the same configuration sees it.
+    ///
+    /// With a shared cache this waits for the entry's removal on tokenwell's runtime, with the GIL
+    /// released: a warning logged there (a corrupt entry) is handed to Python and needs the GIL.
     fn invalidate(&self, py: Python<'_>) -> PyResult<()> {
-        guard(|| {
-            self.client.invalidate();
-            Ok(())
+        let client = &self.client;
+        py.detach(|| {
+            guard(|| {
+                client.invalidate();
+                Ok(())
+            })
         })
         .map_err(|e| to_pyerr(py, &e))
     }
 
     /// Drops the cached access token only if it is still `token` (the one a resource refused):
-    /// a burst of 401s for one stale token causes one fetch, not one each.
+    /// a burst of 401s for one stale token causes one fetch, not one each. Waits like
+    /// `invalidate`, with the GIL released.
     fn invalidate_if(&self, py: Python<'_>, token: PyRef<'_, PyToken>) -> PyResult<bool> {
-        guard(|| Ok(self.client.invalidate_if(&token.inner))).map_err(|e| to_pyerr(py, &e))
+        let (client, token) = (&self.client, token.inner.clone());
+        py.detach(|| guard(|| Ok(client.invalidate_if(&token)))).map_err(|e| to_pyerr(py, &e))
     }
 
     /// The cache key (hex SHA-256 of the token URL, grant, client id, …; never a secret).

@@ -14,8 +14,6 @@ mod token;
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     logging::install();
-    // Log records and `token_async` results are handed to Python on the runtime's threads.
-    tokenwell::runtime::host_code_runs_on_runtime();
     gate::install(m)?;
     m.add_class::<client::PyClient>()?;
     m.add_class::<token::PyToken>()?;

@@ -145,3 +145,33 @@ def test_exit_while_tokenwell_threads_are_inside_python(ns: Namespace) -> None:
                               text=True, timeout=60)
         assert (proc.returncode, proc.stdout) == (0, "main thread done\n"), \
             f"run {run}: exit {proc.returncode}\n{proc.stdout}\n{proc.stderr[-2000:]}"
+
+
+INVALIDATE_WITH_A_WARNING = """
+import logging, pathlib, sys
+import tokenwell
+
+records = []
+
+class Keep(logging.Handler):
+    def emit(self, record):
+        records.append(record.getMessage())
+
+logging.getLogger("tokenwell").addHandler(Keep())
+cache_dir = pathlib.Path(sys.argv[2])
+client = tokenwell.Client(token_url=sys.argv[1], client_id="app", client_secret="app-secret",
+                          cache="file:" + str(cache_dir))
+client.token()
+for entry in cache_dir.glob("*.json"):
+    entry.write_text("not a cache entry")
+client.invalidate()  # reads the corrupt entry on tokenwell's runtime, which logs a warning
+print(any("ignoring the shared cache entry" in m for m in records), flush=True)
+"""
+
+
+def test_invalidate_with_a_shared_cache_lets_the_runtime_log(ns: Namespace, tmp_path: object) -> None:
+    # invalidate() waits for the shared cache's update on tokenwell's runtime; a warning logged
+    # there needs the GIL, so the wait must not hold it (it did: the call never returned).
+    proc = subprocess.run([sys.executable, "-c", INVALIDATE_WITH_A_WARNING, ns.token_url, str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stdout) == (0, "True\n"), f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr[-2000:]}"

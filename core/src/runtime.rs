@@ -3,22 +3,11 @@
 //! future) never cancels a fetch other callers wait for. After `fork()` the child has none of
 //! the parent's threads: a new runtime is made for it.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use tokio::runtime::{Builder, Handle, Runtime};
 
 static RUNTIME: Mutex<Option<(u32, &'static Runtime)>> = Mutex::new(None);
-static HOST_CODE: AtomicBool = AtomicBool::new(false);
-
-/// Declares that the host language's own code runs on the runtime's threads: Python's log
-/// handlers and `token_async` callbacks are called there, with the GIL. Call it before the first
-/// request (a binding calls it when it loads). The runtime then has two worker threads, so that
-/// one waiting for the host (the GIL held by a caller that itself waits on the runtime, or a
-/// log handler that asks for a token) never stops the other's renewals.
-pub fn host_code_runs_on_runtime() {
-    HOST_CODE.store(true, Ordering::Relaxed);
-}
 
 /// A handle to tokenwell's runtime, created on first use (and again in a forked child).
 pub fn handle() -> Handle {
@@ -31,31 +20,14 @@ pub fn handle() -> Handle {
         if owner == pid {
             return rt.handle().clone();
         }
-        // A forked child: the parent's threads do not exist here. The old runtime is leaked on
-        // purpose; dropping it would try to join threads that are gone.
+        // A forked child: the parent's worker threads do not exist here. The old runtime is
+        // leaked on purpose; dropping it would try to join threads that are gone.
     }
-    // A panic here (no thread can be started) is caught at the binding's boundary and reported
-    // as `internal`.
-    let rt = if HOST_CODE.load(Ordering::Relaxed) { two_workers() } else { one_thread() };
-    *guard = Some((pid, rt));
-    rt.handle().clone()
-}
-
-/// Where no host code runs on the runtime (C, Go, the CLI, Node, whose callbacks are queued to
-/// the JavaScript thread): one thread drives a current-thread runtime. Renewals are rare and
-/// short, and every task only waits on I/O or timers. Against two workers, a new process's first
-/// token is ~0.03 ms sooner (a thread fewer to start, no work-stealing), measured from Go.
-fn one_thread() -> &'static Runtime {
-    let rt = Builder::new_current_thread().enable_all().build().expect("tokenwell cannot start its runtime");
-    let rt: &'static Runtime = Box::leak(Box::new(rt));
-    std::thread::Builder::new()
-        .name("tokenwell".into())
-        .spawn(move || rt.block_on(std::future::pending::<()>()))
-        .expect("tokenwell cannot start a thread for its runtime");
-    rt
-}
-
-fn two_workers() -> &'static Runtime {
+    // Two workers: renewals are rare and short, but one worker may be blocked delivering a log
+    // record or a result into a host language (Python's GIL, held by a caller that waits on the
+    // runtime): the other keeps renewals moving. One worker measured only 0.04 ms faster at
+    // process start. A failure to start threads is retried with one (a panic here is caught at
+    // the binding's boundary and reported as `internal`).
     let build =
         |workers| Builder::new_multi_thread().worker_threads(workers).thread_name("tokenwell").enable_all().build();
     let rt = match build(2) {
@@ -65,7 +37,9 @@ fn two_workers() -> &'static Runtime {
             build(1).expect("tokenwell cannot start a thread for its runtime")
         }
     };
-    Box::leak(Box::new(rt))
+    let rt: &'static Runtime = Box::leak(Box::new(rt));
+    *guard = Some((pid, rt));
+    rt.handle().clone()
 }
 
 /// Runs `fut` on tokenwell's runtime and waits for it from a synchronous caller.
