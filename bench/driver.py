@@ -85,6 +85,9 @@ def run_ms(cmd: list[str], env: dict[str, str], ok_line: bool) -> tuple[float, f
     t = time.perf_counter()
     try:
         pid = os.posix_spawnp(cmd[0], cmd, env, file_actions=[(os.POSIX_SPAWN_DUP2, write_end, 1)])
+    except OSError:
+        os.close(read_end)
+        raise
     finally:
         try:
             os.setpriority(os.PRIO_PROCESS, 0, priority)
