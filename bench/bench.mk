@@ -44,7 +44,7 @@ bench-build: deps $(BENCH_VENV)/.stamp
 	@command -v taskset >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq util-linux; }
 	# libtokenwell and the CLI each alone, as `make install` and a user build them (built together
 	# with the server, their dependencies' features would be unified with the server's).
-	$(CARGO) build -q --release -p tokenwell-c
+	$(MAKE) -s --no-print-directory libtokenwell
 	$(CARGO) build -q --release -p tokenwell-cli
 	$(CARGO) build -q --release -p tokenwell-authserver
 	@mkdir -p $(BENCH_BIN)

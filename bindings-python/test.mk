@@ -42,7 +42,7 @@ test-python: deps $(PY_TOOLS)/.stamp $(PY_VENV)/.stamp
 	rm -rf $(PY_BARE) && $(PY_BOOT) -m venv $(PY_BARE)
 	$(PY_BARE)/bin/pip install -q --disable-pip-version-check --no-index $(PY_WHEELS)/tokenwell-*-abi3-*.whl
 	cd /tmp && $(CURDIR)/$(PY_BARE)/bin/python -c "import tokenwell, sys; print('bare venv: import tokenwell', tokenwell.__version__, 'ok;', len(list(sys.modules)), 'modules')"
-	$(PY_VENV)/bin/ruff check -q --cache-dir $(CURDIR)/target/py-ruff-cache --config $(PY_DIR)/pyproject.toml $(PY_DIR)/python $(PY_DIR)/tests bench/python examples/python
+	$(PY_VENV)/bin/ruff check -q --cache-dir $(CURDIR)/target/py-ruff-cache --config $(PY_DIR)/pyproject.toml $(PY_DIR)/python $(PY_DIR)/tests bench/python examples/python scripts
 	cd $(PY_DIR)/python && ../../$(PY_VENV)/bin/mypy --strict --cache-dir $(CURDIR)/target/py-mypy-cache tokenwell
 	cd /tmp && $(CURDIR)/$(PY_VENV)/bin/python -m mypy.stubtest --mypy-config-file /dev/null tokenwell
 	cd $(PY_DIR)/tests && ../../$(PY_VENV)/bin/mypy --strict --cache-dir $(CURDIR)/target/py-mypy-cache typed_usage.py

@@ -2,7 +2,8 @@
 # The C suite: compiles the tests with -Werror, starts the test server, runs test_api, every
 # vector and every fault-matrix row natively and under valgrind memcheck, the forced-panic tests,
 # then builds examples/c against an installed prefix (pkg-config) and calls the server's
-# /resource with it. Run from the repository root by `make test-c`.
+# /resource with it, and again linked statically with the release library `make libtokenwell`
+# lays out (scripts/hot_layout.py). Run from the repository root by `make test-c`.
 set -euo pipefail
 
 out=target/c-tests
@@ -74,4 +75,14 @@ cc -Wall -Wextra -Werror -pedantic examples/c/*.c -o "$out/call_api" $(pkg-confi
 curl -fsS -X POST -H 'Content-Type: application/json' -d '{}' "$TW_SERVER/t/c-example/_reset" >/dev/null
 TOKENWELL_CONFIG='{"token_url":"'"$TW_SERVER"'/t/c-example/token","client_id":"app","client_secret":"${TW_EXAMPLE_SECRET}"}' \
   TW_EXAMPLE_SECRET=app-secret "$out/call_api" "$TW_SERVER/t/c-example/resource"
+
+echo "== the release libtokenwell.a (make libtokenwell): linked statically, its first-token code together"
+make -s libtokenwell
+# shellcheck disable=SC2046 # pkg-config prints several flags on purpose
+cc -Wall -Wextra -Werror -pedantic -Ibindings-c/include examples/c/*.c -o "$out/call_api_static" \
+  target/release/libtokenwell.a -lpthread -ldl -lm $(pkg-config --libs libcurl)
+python3 scripts/hot_layout.py span "$out/call_api_static"
+curl -fsS -X POST -H 'Content-Type: application/json' -d '{}' "$TW_SERVER/t/c-static/_reset" >/dev/null
+TOKENWELL_CONFIG='{"token_url":"'"$TW_SERVER"'/t/c-static/token","client_id":"app","client_secret":"${TW_EXAMPLE_SECRET}"}' \
+  TW_EXAMPLE_SECRET=app-secret "$out/call_api_static" "$TW_SERVER/t/c-static/resource"
 echo "test-c: all C suites passed"
