@@ -27,7 +27,7 @@ PROCS = 16
 # Runs of each child process for the cold-start and load-time rows: a Python or Node child takes
 # ~0.1-0.5 s, a Go, Rust or C child a few ms (more runs, a steadier median, for the same time).
 COLD_RUNS = {"python": 25, "node": 25}
-COLD_RUNS_COMPILED = 61
+COLD_RUNS_COMPILED = 101
 
 LANGS: dict[str, list[str]] = {
     "python": [str(ROOT / "target/bench-venv/bin/python"), str(ROOT / "bench/python/compare.py")],

@@ -300,7 +300,7 @@ static void warm(struct lib *l, int readers) {
   print_runs(runs, repeats);
 }
 
-#define FIRST_RUNS 31
+#define FIRST_RUNS 101
 
 /* The libraries take turns, run by run, each round in a rotated order, so neither the machine's
  * changing load nor the work just before (code left warm) favours one. Each run asks a namespace

@@ -30,7 +30,7 @@ var (
 	quick     = os.Getenv("BENCH_QUICK") == "1"
 	repeats   = pick(3, 7)
 	warmCalls = pick(200_000, 2_000_000)
-	firstRuns = pick(3, 31)
+	firstRuns = pick(3, 101)
 	readers   = 4
 	ctx       = context.Background()
 )

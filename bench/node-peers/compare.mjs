@@ -9,7 +9,7 @@ const QUICK = process.env.BENCH_QUICK === '1'
 const REPEATS = QUICK ? 3 : 7
 const WARM_CALLS = QUICK ? 100_000 : 1_000_000
 const READERS = 4
-const FIRST_RUNS = QUICK ? 3 : 31
+const FIRST_RUNS = QUICK ? 3 : 101
 const SECRET = 'app-secret'
 // The package as `make bench` stages it (release addon, target/bench/node-pkg), else the checkout's.
 const tokenwellDir = process.env.BENCH_TOKENWELL_NODE ?? new URL('../../bindings-node/', import.meta.url).pathname

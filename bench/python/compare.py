@@ -20,7 +20,7 @@ QUICK = os.environ.get("BENCH_QUICK") == "1"
 REPEATS = 3 if QUICK else 7
 WARM_CALLS = 20_000 if QUICK else 200_000
 READERS = 4
-FIRST_RUNS = 3 if QUICK else 31
+FIRST_RUNS = 3 if QUICK else 101
 SECRET = "app-secret"
 
 Getter = Callable[[], Any]

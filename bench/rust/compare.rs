@@ -198,7 +198,7 @@ async fn warm_ns(lib: Arc<Lib>, readers: usize) -> Vec<f64> {
 /// nothing used before (the server creates it on first use): no call of the harness's own, which
 /// would warm the raw POST's HTTP code, comes between two runs.
 async fn first_ms(names: &[&str], server: &str) -> Vec<Vec<f64>> {
-    let runs_n = if quick() { 3 } else { 31 };
+    let runs_n = if quick() { 3 } else { 101 };
     let mut runs = vec![vec![]; names.len()];
     for i in 0..runs_n {
         for j in 0..names.len() {
