@@ -442,8 +442,9 @@ def render(meta: dict[str, Any], langs: list[tuple[str, dict[str, Any]]]) -> str
         "processes of section 2 get the same core and priority from the driver, without those two programs). "
         "Every client process, its threads and its child processes share core 1.",
         "- Installed: the wheel through pip, libtokenwell through `make install` (the C program linked with "
-        "`pkg-config`), the compiled programs copied with `install`: nothing runs from the file its linker "
-        "just wrote (bench/README.md says why).",
+        "`pkg-config` to the shared library; the Go program with the static one, whose first-token code "
+        "`make libtokenwell` lays out together: bindings-c/README.md), the compiled programs copied with "
+        "`install`: nothing runs from the file its linker just wrote (bench/README.md says why).",
         f"- Load: the machine was shared with other builders during the run. Load average (1/5/15 min) "
         f"before: {la(meta['load_before'])}; after each language: {per_lang}; at the end: {la(meta['load_after'])}. "
         "Timings on a loaded 2-core machine are noisy: medians of repeats are shown with min–max.",
