@@ -23,22 +23,27 @@ lib-c: deps
 	$(CARGO) build -p tokenwell-c -p tokenwell-authserver
 
 # The release library as users link it: the static one's code for a first token laid out together
-# (scripts/hot_layout.py: a new Go process has its first token ~0.07 ms sooner).
-libtokenwell: deps ## target/release/libtokenwell.{a,so}, the .a's first-token code laid out together
+# (scripts/hot_layout.py: a new Go process has its first token ~0.07 ms sooner). No `deps`: it is
+# `make install`'s build too. A later `cargo build -p tokenwell-c` puts cargo's copy back.
+libtokenwell: ## target/release/libtokenwell.{a,so}, the .a's first-token code laid out together
 	$(CARGO) build -q --release -p tokenwell-c
-	python3 scripts/hot_layout.py apply target/release/libtokenwell.a
+	@if command -v python3 >/dev/null && command -v objcopy >/dev/null; then \
+	  python3 scripts/hot_layout.py apply target/release/libtokenwell.a; \
+	else echo "libtokenwell: no python3 or binutils here: libtokenwell.a stays as cargo built it"; fi
 
 hot-functions: deps-c libtokenwell ## rewrites bindings-c/first-token.txt (callgrind of a Go first token)
-	mkdir -p target/bench/bin
+	mkdir -p $(BENCH_BIN)
 	$(MAKE) -s --no-print-directory bench-build-go
 	$(CARGO) build -q --release -p tokenwell-authserver
-	python3 scripts/hot_layout.py record target/bench/compare-go target/release/tokenwell-authserver > target/first-token.txt
+	test -x $(BENCH_BIN)/compare-go  # bench-build-go removes it when the Go program does not build
+	python3 scripts/hot_layout.py record $(BENCH_BIN)/compare-go target/release/tokenwell-authserver > target/first-token.txt
 	mv target/first-token.txt bindings-c/first-token.txt
 
 header-c: ## rewrites bindings-c/include/tokenwell.h from the source
 	TOKENWELL_BLESS=1 $(CARGO) test -q -p tokenwell-c --test header
 
-test-c: deps-c lib-c
+# libtokenwell before the suite's servers start: a fresh clone builds it in release here.
+test-c: deps-c lib-c libtokenwell
 	$(CARGO) test -q -p tokenwell-c --test header
 	bindings-c/tests/run.sh
 

@@ -2,8 +2,9 @@
 # The C suite: compiles the tests with -Werror, starts the test server, runs test_api, every
 # vector and every fault-matrix row natively and under valgrind memcheck, the forced-panic tests,
 # then builds examples/c against an installed prefix (pkg-config) and calls the server's
-# /resource with it, and again linked statically with the release library `make libtokenwell`
-# lays out (scripts/hot_layout.py). Run from the repository root by `make test-c`.
+# /resource with it; then installs the release build and links examples/c with its static
+# library, whose first-token code is laid out together (scripts/hot_layout.py checks it). Run from
+# the repository root by `make test-c`.
 set -euo pipefail
 
 out=target/c-tests
@@ -16,9 +17,11 @@ cc "${CFLAGS[@]}" bindings-c/tests/vector_driver.c -o "$out/vector_driver" "${LI
 
 server_pid=""
 prefix=""
+release_prefix=""
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
   [ -n "$prefix" ] && rm -rf "$prefix"
+  [ -n "$release_prefix" ] && rm -rf "$release_prefix"
 }
 trap cleanup EXIT
 rm -f "$out/server.url"
@@ -76,13 +79,17 @@ curl -fsS -X POST -H 'Content-Type: application/json' -d '{}' "$TW_SERVER/t/c-ex
 TOKENWELL_CONFIG='{"token_url":"'"$TW_SERVER"'/t/c-example/token","client_id":"app","client_secret":"${TW_EXAMPLE_SECRET}"}' \
   TW_EXAMPLE_SECRET=app-secret "$out/call_api" "$TW_SERVER/t/c-example/resource"
 
-echo "== the release libtokenwell.a (make libtokenwell): linked statically, its first-token code together"
-make -s libtokenwell
+echo "== make install of the release build, then examples/c linked with its libtokenwell.a (laid out)"
+release_prefix=$(mktemp -d /tmp/tw-install-release.XXXXXX)
+make -s install-c PREFIX="$release_prefix"
+export PKG_CONFIG_PATH="$release_prefix/lib/pkgconfig"
+# The static link bindings-c/README.md shows.
 # shellcheck disable=SC2046 # pkg-config prints several flags on purpose
-cc -Wall -Wextra -Werror -pedantic -Ibindings-c/include examples/c/*.c -o "$out/call_api_static" \
-  target/release/libtokenwell.a -lpthread -ldl -lm $(pkg-config --libs libcurl)
+cc -Wall -Wextra -Werror -pedantic examples/c/*.c -o "$out/call_api_static" $(pkg-config --cflags tokenwell libcurl) \
+  "$(pkg-config --variable=libdir tokenwell)/libtokenwell.a" -lpthread -ldl -lm -lgcc_s $(pkg-config --libs libcurl)
 python3 scripts/hot_layout.py span "$out/call_api_static"
 curl -fsS -X POST -H 'Content-Type: application/json' -d '{}' "$TW_SERVER/t/c-static/_reset" >/dev/null
 TOKENWELL_CONFIG='{"token_url":"'"$TW_SERVER"'/t/c-static/token","client_id":"app","client_secret":"${TW_EXAMPLE_SECRET}"}' \
   TW_EXAMPLE_SECRET=app-secret "$out/call_api_static" "$TW_SERVER/t/c-static/resource"
+test "$(curl -fsS "$TW_SERVER/t/c-static/_stats" | python3 -c 'import json, sys; print(json.load(sys.stdin)["total"])')" = 1
 echo "test-c: all C suites passed"
